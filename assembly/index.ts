@@ -1,0 +1,9 @@
+// The WASM core: numbers and pointers only across the boundary, no allocation.
+// Linear memory is imported; everything above heapBase() belongs to the TypeScript side.
+
+export { crc32c } from "./crc32c";
+
+/** First byte the host may use: static data (tables) lies below it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

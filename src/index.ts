@@ -1,0 +1,7 @@
+/**
+ * vfio-migration: live-migrate device state the way Linux VFIO and QEMU do.
+ *
+ * @packageDocumentation
+ */
+export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
+export * from "./codec/index.js";

@@ -1,0 +1,36 @@
+/**
+ * A channel: one ordered, reliable byte stream in each direction (a TCP or TLS connection, a
+ * MessagePort, an in-memory pipe). The engine speaks to peers only through this interface.
+ */
+export interface Channel {
+  /** For messages and errors, e.g. `main` or `multifd/2`; may be renamed once identified. */
+  name: string;
+  /**
+   * Queues `bytes` for sending. Resolves once the channel no longer needs them (the caller may
+   * reuse the buffer) and the peer is not too far behind: awaiting it is the backpressure.
+   * Several writes may be pending; they are sent in call order. Rejects if the channel failed.
+   */
+  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Reads between 1 and `target.length` bytes into `target` and resolves with the count, or 0 at
+   * the peer's orderly end. At most one read may be pending. Rejects if the channel failed.
+   */
+  read(target: Uint8Array): Promise<number>;
+  /** Flushes pending writes, then ends the sending direction (the peer reads 0). */
+  end(): Promise<void>;
+  /** Tears the channel down at once; pending and later reads and writes reject with `reason`. */
+  destroy(reason?: Error): void;
+  /** Settles when the channel is fully closed (both directions, resources released). Never rejects. */
+  readonly closed: Promise<void>;
+}
+
+/** The source side opens channels. */
+export interface Dialer {
+  dial(name: string, signal?: AbortSignal): Promise<Channel>;
+}
+
+/** The destination side accepts them. */
+export interface Acceptor {
+  accept(signal?: AbortSignal): Promise<Channel>;
+  close(): Promise<void>;
+}

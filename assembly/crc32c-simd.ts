@@ -19,33 +19,53 @@ const SCRATCH = memory.data(256, 64);
   return i8x16.shuffle(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 }
 
-// One round of the transpose: row 2i and 2i+1 interleave rows i and i+8. Four rounds rotate the
-// 8-bit (row, column) index by four, which is the transpose.
 // @ts-ignore: decorator
-@inline function interleaveRound(from: usize, to: usize): void {
-  for (let i: usize = 0; i < 8; i++) {
-    const a = v128.load(from + (i << 4));
-    const b = v128.load(from + ((i + 8) << 4));
-    v128.store(to + (i << 5), lo8(a, b));
-    v128.store(to + (i << 5), hi8(a, b), 16);
-  }
+@inline function lo16(a: v128, b: v128): v128 {
+  return i16x8.shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
 }
 
-/** Transposes the 16x16 byte tile whose rows start `stride` apart at `ptr` into SCRATCH. */
 // @ts-ignore: decorator
-@inline function transpose(ptr: usize, stride: usize): void {
-  const rows = SCRATCH;
-  const tmp = memory.data(256, 64);
-  // Round one reads the streams directly.
-  for (let i: usize = 0; i < 8; i++) {
-    const a = v128.load(ptr + i * stride);
-    const b = v128.load(ptr + (i + 8) * stride);
-    v128.store(tmp + (i << 5), lo8(a, b));
-    v128.store(tmp + (i << 5), hi8(a, b), 16);
-  }
-  interleaveRound(tmp, rows);
-  interleaveRound(rows, tmp);
-  interleaveRound(tmp, rows);
+@inline function hi16(a: v128, b: v128): v128 {
+  return i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+// @ts-ignore: decorator
+@inline function lo32(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 0, 4, 1, 5);
+}
+
+// @ts-ignore: decorator
+@inline function hi32(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 2, 6, 3, 7);
+}
+
+/**
+ * First half of the 16x16 transpose, for the 4 streams `stride` apart at `ptr`: 32-bit element e
+ * of SCRATCH[k*4 + group] holds column 4k+e of those 4 streams.
+ */
+// @ts-ignore: decorator
+@inline function transposeGroup(ptr: usize, stride: usize, group: usize): void {
+  const r0 = v128.load(ptr);
+  const r1 = v128.load(ptr + stride);
+  const r2 = v128.load(ptr + 2 * stride);
+  const r3 = v128.load(ptr + 3 * stride);
+  const a0 = lo8(r0, r1);
+  const a1 = hi8(r0, r1);
+  const a2 = lo8(r2, r3);
+  const a3 = hi8(r2, r3);
+  const out = SCRATCH + (group << 4);
+  v128.store(out, lo16(a0, a2));
+  v128.store(out, hi16(a0, a2), 64);
+  v128.store(out, lo16(a1, a3), 128);
+  v128.store(out, hi16(a1, a3), 192);
+}
+
+/** Byte k of every stream's register after a step: byte k+1 before it, XOR T_0[x] byte k by nibbles. */
+// @ts-ignore: decorator
+@inline function advance(next: v128, x: v128, lo: v128, hi: v128, mask: v128): v128 {
+  const nlo = v128.and(x, mask);
+  const nhi = v128.and(i16x8.shr_u(x, 4), mask);
+  return v128.xor(next, v128.xor(i8x16.swizzle(lo, nlo), i8x16.swizzle(hi, nhi)));
 }
 
 /** 16 interleaved streams over `blocks` whole blocks at `ptr`, combined by shifts. */
@@ -66,15 +86,39 @@ export function crcSimdBlocks(c: u32, ptr: usize, blocks: usize): u32 {
     let c2 = i32x4.replace_lane(v128.splat<i32>(0), 0, (c >>> 16) & 0xff);
     let c3 = i32x4.replace_lane(v128.splat<i32>(0), 0, c >>> 24);
     for (let t: usize = 0; t < STREAM_BYTES; t += 16) {
-      transpose(ptr + t, STREAM_BYTES);
-      for (let j: usize = 0; j < 256; j += 16) {
-        const x = v128.xor(c0, v128.load(SCRATCH + j));
-        const nlo = v128.and(x, mask);
-        const nhi = v128.and(i16x8.shr_u(x, 4), mask);
-        c0 = v128.xor(c1, v128.xor(i8x16.swizzle(lo0, nlo), i8x16.swizzle(hi0, nhi)));
-        c1 = v128.xor(c2, v128.xor(i8x16.swizzle(lo1, nlo), i8x16.swizzle(hi1, nhi)));
-        c2 = v128.xor(c3, v128.xor(i8x16.swizzle(lo2, nlo), i8x16.swizzle(hi2, nhi)));
-        c3 = v128.xor(i8x16.swizzle(lo3, nlo), i8x16.swizzle(hi3, nhi));
+      const rows = ptr + t;
+      transposeGroup(rows, STREAM_BYTES, 0);
+      transposeGroup(rows + 4 * STREAM_BYTES, STREAM_BYTES, 1);
+      transposeGroup(rows + 8 * STREAM_BYTES, STREAM_BYTES, 2);
+      transposeGroup(rows + 12 * STREAM_BYTES, STREAM_BYTES, 3);
+      // Second half, fused with the steps: columns 4k..4k+3 of all 16 streams.
+      for (let k: usize = 0; k < 256; k += 64) {
+        const b0 = lo32(v128.load(SCRATCH + k), v128.load(SCRATCH + k, 16));
+        const b1 = hi32(v128.load(SCRATCH + k), v128.load(SCRATCH + k, 16));
+        const b2 = lo32(v128.load(SCRATCH + k, 32), v128.load(SCRATCH + k, 48));
+        const b3 = hi32(v128.load(SCRATCH + k, 32), v128.load(SCRATCH + k, 48));
+        // Four byte steps, unrolled so the transposed columns stay in registers.
+        let x: v128;
+        x = v128.xor(c0, i64x2.shuffle(b0, b2, 0, 2));
+        c0 = advance(c1, x, lo0, hi0, mask);
+        c1 = advance(c2, x, lo1, hi1, mask);
+        c2 = advance(c3, x, lo2, hi2, mask);
+        c3 = advance(v128.splat<i32>(0), x, lo3, hi3, mask);
+        x = v128.xor(c0, i64x2.shuffle(b0, b2, 1, 3));
+        c0 = advance(c1, x, lo0, hi0, mask);
+        c1 = advance(c2, x, lo1, hi1, mask);
+        c2 = advance(c3, x, lo2, hi2, mask);
+        c3 = advance(v128.splat<i32>(0), x, lo3, hi3, mask);
+        x = v128.xor(c0, i64x2.shuffle(b1, b3, 0, 2));
+        c0 = advance(c1, x, lo0, hi0, mask);
+        c1 = advance(c2, x, lo1, hi1, mask);
+        c2 = advance(c3, x, lo2, hi2, mask);
+        c3 = advance(v128.splat<i32>(0), x, lo3, hi3, mask);
+        x = v128.xor(c0, i64x2.shuffle(b1, b3, 1, 3));
+        c0 = advance(c1, x, lo0, hi0, mask);
+        c1 = advance(c2, x, lo1, hi1, mask);
+        c2 = advance(c3, x, lo2, hi2, mask);
+        c3 = advance(v128.splat<i32>(0), x, lo3, hi3, mask);
       }
     }
     // Gather each stream's 32-bit register: bytes k of lane i from c_k, little-endian.

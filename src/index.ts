@@ -5,3 +5,4 @@
  */
 export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
 export * from "./codec/index.js";
+export * from "./transport/index.js";

@@ -3,29 +3,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tlsConnect, tlsListen, type TlsOptions } from "../../src/transport/tls.js";
 import type { SocketAcceptor } from "../../src/transport/tcp.js";
 import { makeTestCerts, type TestCerts } from "../support/certs.js";
-import { MiB, channelCompliance, randomBytes } from "./compliance.js";
+import { MiB, acceptorTarget, channelCompliance, randomBytes } from "./compliance.js";
 
 const certs: TestCerts = makeTestCerts();
 const serverTls: TlsOptions = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, requireClientCert: true };
 const clientTls: TlsOptions = { cert: certs.client.cert, key: certs.client.key, ca: certs.ca.cert };
 
-let listener: SocketAcceptor | undefined;
-
-channelCompliance("tls (mutual authentication)", {
-  open: async () => {
-    listener ??= await tlsListen({ port: 0, tls: serverTls });
-    const dialer = tlsConnect({ host: "127.0.0.1", port: listener.address.port, tls: clientTls });
-    const [a, b] = await Promise.all([dialer.dial("main"), listener.accept()]);
-    return { a, b };
-  },
-  cleanup: async () => {
-    await listener?.close();
-    listener = undefined;
-  },
-  maxAhead: 24 * MiB,
-  peerMaySeeDestroyAsEnd: true,
-  resourceTypes: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"],
-});
+channelCompliance(
+  "tls (mutual authentication)",
+  acceptorTarget(
+    () => tlsListen({ port: 0, tls: serverTls }),
+    (listener) => tlsConnect({ host: "127.0.0.1", port: (listener as SocketAcceptor).address.port, tls: clientTls }),
+    { maxAhead: 24 * MiB, peerMaySeeDestroyAsEnd: true, resourceTypes: ["TCPSocketWrap", "TCPServerWrap", "TLSWrap"] },
+  ),
+);
 
 describe("tls refusals", () => {
   let server: SocketAcceptor;

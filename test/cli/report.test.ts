@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { renderReport, type ReportData } from "../../src/cli/report/index.js";
 import { formatBytes, formatMs } from "../../src/cli/report/format.js";
+import { ChannelMeter } from "../../src/cli/report/meter.js";
+import type { Channel, Dialer } from "../../src/transport/types.js";
 import { byteTicks, niceTicks } from "../../src/cli/report/scale.js";
 import { stateSpans } from "../../src/cli/report/timeline.js";
 import { exampleReport } from "./report-example.js";
@@ -138,5 +140,69 @@ describe("report helpers", () => {
       { from: 0, to: 5, state: "RUNNING" },
       { from: 5, to: 20, state: "PRE_COPY" },
     ]);
+  });
+});
+
+/** A channel that accepts writes and resolves each one when the test says so (the peer's backpressure). */
+function sinkDialer(): { dialer: Dialer; written: number[]; release(): void } {
+  const written: number[] = [];
+  let waiting: (() => void)[] = [];
+  const dialer: Dialer = {
+    async dial(name) {
+      const channel: Channel = {
+        name,
+        write: (bytes) => new Promise<void>((resolve) => waiting.push(() => (written.push(bytes.length), resolve()))),
+        read: async () => 0,
+        end: async () => {},
+        destroy: () => {},
+        closed: Promise.resolve(),
+      };
+      return channel;
+    },
+  };
+  return { dialer, written, release: () => { const now = waiting; waiting = []; for (const w of now) w(); } };
+}
+
+describe("ChannelMeter", () => {
+  it("records cumulative bytes per channel when each write completes, under the channel's current name", async () => {
+    let clock = 0;
+    const meter = new ChannelMeter(() => clock);
+    const sink = sinkDialer();
+    const dialer = meter.wrap(sink.dialer);
+    const main = await dialer.dial("main");
+    const multifd = await dialer.dial("pending");
+    multifd.name = "multifd/0";
+    clock = 10;
+    const first = main.write(new Uint8Array(100));
+    // Not counted before the channel took it.
+    expect(meter.channels()[0].samples).toEqual([{ t: 0, bytes: 0 }]);
+    clock = 12;
+    sink.release();
+    await first;
+    clock = 20;
+    const second = Promise.all([main.write(new Uint8Array(50)), multifd.write(new Uint8Array(7))]);
+    sink.release();
+    await second;
+    expect(sink.written).toEqual([100, 50, 7]);
+    expect(meter.channels()).toEqual([
+      { name: "main", samples: [{ t: 0, bytes: 0 }, { t: 12, bytes: 100 }, { t: 20, bytes: 150 }] },
+      { name: "multifd/0", samples: [{ t: 0, bytes: 0 }, { t: 20, bytes: 7 }] },
+    ]);
+  });
+
+  it("merges writes less than a millisecond apart into one sample", async () => {
+    let clock = 0;
+    const meter = new ChannelMeter(() => clock);
+    const sink = sinkDialer();
+    const main = await meter.wrap(sink.dialer).dial("main");
+    for (let i = 1; i <= 100; i++) {
+      clock = 5 + i * 0.01;
+      const write = main.write(new Uint8Array(10));
+      sink.release();
+      await write;
+    }
+    const samples = meter.channels()[0].samples;
+    expect(samples.length).toBeLessThanOrEqual(3);
+    expect(samples[samples.length - 1]).toEqual({ t: 6, bytes: 1000 });
   });
 });

@@ -51,14 +51,13 @@ export function channelChart(data: ReportData, frame: Frame, top: number): strin
   return yAxis(ticks, y, frame) + el("g", { "clip-path": frame.clip }, lines.join("")) + ends;
 }
 
-/** Channel names at the right edge, pushed apart so they never overlap. */
+/** Series names at the right edge, spread apart so none overlaps another. */
 function endLabels(items: { text: string; color: string; y: number }[], frame: Frame, top: number, bottom: number): string {
+  const gap = 15;
   const sorted = [...items].sort((a, b) => a.y - b.y);
-  let previous = top - 12;
-  for (const item of sorted) {
-    item.y = Math.min(bottom, Math.max(item.y, previous + 12));
-    previous = item.y;
-  }
+  // Push down past the one above, then back up from the bottom edge if that ran out of room.
+  sorted.forEach((item, i) => (item.y = Math.max(item.y, i > 0 ? sorted[i - 1].y + gap : top)));
+  for (let i = sorted.length - 1; i >= 0; i--) sorted[i].y = Math.min(sorted[i].y, i + 1 < sorted.length ? sorted[i + 1].y - gap : bottom);
   return sorted.map((item) => el("text", { x: frame.right + 6, y: item.y + 4, fill: item.color, class: "end-label" }, escapeXml(item.text))).join("");
 }
 

@@ -23,19 +23,19 @@ function overlap(a: Box, b: Box): boolean {
 describe("the report in a real browser", () => {
   it("lays out marker and end labels without overlaps, and band labels inside their bands", async () => {
     const doc = await open(renderReport(exampleReport()));
-    const svgs = [...doc.querySelectorAll<SVGSVGElement>("svg.timeline")];
+    const svgs = Array.from(doc.querySelectorAll("svg.timeline"));
     expect(svgs).toHaveLength(2);
     for (const svg of svgs) {
       for (const selector of [".marker-label", ".end-label"]) {
-        const boxes = [...svg.querySelectorAll(selector)].map((t) => t.getBoundingClientRect());
+        const boxes = Array.from(svg.querySelectorAll(selector)).map((t) => t.getBoundingClientRect());
         expect(boxes.length, selector).toBeGreaterThan(0);
         for (let i = 0; i < boxes.length; i++) {
           for (let j = i + 1; j < boxes.length; j++) expect(overlap(boxes[i], boxes[j]), `${selector} ${i} and ${j}`).toBe(false);
         }
       }
-      for (const label of svg.querySelectorAll<SVGTextElement>(".band-label")) {
+      for (const label of Array.from(svg.querySelectorAll(".band-label"))) {
         const text = label.getBoundingClientRect();
-        const band = [...svg.querySelectorAll(".band")].map((b) => b.getBoundingClientRect()).find((b) => b.left <= text.left && text.right <= b.right && b.top <= text.top + 2 && text.bottom - 2 <= b.bottom);
+        const band = Array.from(svg.querySelectorAll(".band")).map((b) => b.getBoundingClientRect()).find((b) => b.left <= text.left && text.right <= b.right && b.top <= text.top + 2 && text.bottom - 2 <= b.bottom);
         expect(band, `${label.textContent} fits in its band`).toBeDefined();
       }
     }

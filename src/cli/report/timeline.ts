@@ -26,6 +26,8 @@ const DEVICE_GAP = 12;
 const HEADING = 26;
 const AXIS = 28;
 const CHAR_WIDTH = 6.4;
+/** What fits left of the "src" / "dst" tags (longer names keep both ends); the full name is in the tooltip and the devices table. */
+const NAME_CHARS = 20;
 
 export function renderTimeline(data: ReportData, view: TimelineView): string {
   const right = view.width - RIGHT;
@@ -83,7 +85,7 @@ export function stateSpans(changes: readonly StateChange[], end: number): { from
 function deviceRows(device: ReportDevice, initSent: readonly number[], frame: Frame, top: number): string {
   const out: string[] = [];
   const end = frame.x.domain[1];
-  const shown = device.name.length > 26 ? `${device.name.slice(0, 25)}…` : device.name;
+  const shown = device.name.length > NAME_CHARS ? `${device.name.slice(0, NAME_CHARS - 8)}…${device.name.slice(-7)}` : device.name;
   out.push(el("text", { x: 8, y: top + ROW + 2, class: "device" }, escapeXml(shown) + tooltip(device.name)));
   const rows: [string, readonly StateChange[]][] = [["src", device.source], ["dst", device.destination]];
   rows.forEach(([side, changes], r) => {

@@ -1,13 +1,16 @@
-// SIMD CRC32C: 16 streams per block, one stream per byte lane. Each 16-byte
-// column of the 16 streams is transposed 16x16 into a scratch block, so vector j holds byte j of
-// every stream; a step then advances all 16 registers by one byte with nibble-table swizzles.
-// Register byte k of all streams lives in vector c_k. The 16 results are combined by shifts.
+// SIMD CRC32C: 16 streams per block, one stream per byte lane. Each 16-byte column of the 16
+// streams is transposed 16x16 (bytes within groups of 4 streams through a scratch block, then
+// dwords across groups in registers), so vector j holds byte j of every stream; a step then
+// advances all 16 registers by one byte with nibble-table swizzles (i8x16.swizzle is WASM's only
+// table lookup). Register byte k of all streams lives in vector c_k. The 16 results are combined
+// by shifts.
 import { NIBBLE_HI, NIBBLE_LO, shiftBy } from "./crc32c-tables";
 
 /** Streams of the SIMD kernel, one per byte lane: a block is this many streams. */
 export const SIMD_STREAMS: usize = 16;
 
 const SCRATCH = memory.data(256, 64);
+// The sum of the touch-ahead loads is stored here so the loads stay observable.
 const TOUCHED = memory.data(4, 4);
 
 // @ts-ignore: decorator

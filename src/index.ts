@@ -6,3 +6,4 @@
 export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
 export * from "./codec/index.js";
 export * from "./fsm/index.js";
+export * from "./device/index.js";

@@ -7,3 +7,4 @@ export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
 export * from "./codec/index.js";
 export * from "./fsm/index.js";
 export * from "./device/index.js";
+export * from "./transport/index.js";

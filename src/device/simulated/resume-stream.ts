@@ -1,8 +1,9 @@
 // The destination side of a SimulatedDevice's stream. Every byte is hostile: records are parsed
-// across any write segmentation with fixed-size scratch only, each block is checked against its
-// stamp with a CRC32C, and only per-block generation and CRC are kept (never the content).
-import { crc32c } from "../../codec/crc32c.js";
+// across any write segmentation with fixed-size scratch only, every block body is compared with
+// the seed's pattern and its stamp checked, and only per-block generation and CRC are kept (never
+// the content); the trailer's CRC over all blocks then proves they are the source's latest.
 import { DeviceError } from "../errors.js";
+import { equalBytes } from "./equal-bytes.js";
 import {
   Geometry,
   HEADER_PAYLOAD_BYTES,
@@ -56,7 +57,6 @@ export class ResumingStream {
   private blockIndex = 0;
   private blockLength = 0;
   private blockOffset = 0;
-  private blockCrc = 0;
 
   constructor(private readonly expect: ResumeExpectations) {
     this.generations = new Uint32Array(expect.geometry.count);
@@ -108,9 +108,16 @@ export class ResumingStream {
         case Phase.Block: {
           const take = Math.min(this.blockLength - this.blockOffset, left);
           const piece = bytes.subarray(at, at + take);
-          this.blockCrc = crc32c(piece, this.blockCrc);
           const stampStart = this.blockLength - STAMP_BYTES;
           const end = this.blockOffset + take;
+          // The body is the same for every generation: compare it as it arrives.
+          const bodyEnd = Math.min(end, stampStart);
+          if (this.blockOffset < bodyEnd) {
+            const body = this.pattern!.body.subarray(this.blockOffset, bodyEnd);
+            if (!equalBytes(piece.subarray(0, bodyEnd - this.blockOffset), body)) {
+              throw this.corrupt("ERR_DEVICE_DATA_CORRUPT", `block ${this.blockIndex} differs from the device's content`);
+            }
+          }
           if (end > stampStart) {
             const from = Math.max(this.blockOffset, stampStart);
             this.stamp.set(piece.subarray(from - this.blockOffset), from - stampStart);
@@ -144,7 +151,6 @@ export class ResumingStream {
       this.blockIndex = arg;
       this.blockLength = this.expect.geometry.blockLength(arg);
       this.blockOffset = 0;
-      this.blockCrc = 0;
       this.phase = Phase.Block;
     } else if (kind === KIND_TRAILER) {
       this.phase = Phase.Trailer;
@@ -188,11 +194,9 @@ export class ResumingStream {
     if (magic !== STAMP_MAGIC || seed !== pattern.seed || index !== this.blockIndex) {
       throw this.corrupt("ERR_DEVICE_DATA_CORRUPT", `block ${this.blockIndex} has a bad stamp (magic 0x${hex(magic)}, seed ${seed}, index ${index})`);
     }
-    if (this.blockCrc !== pattern.blockCrc(index, generation)) {
-      throw this.corrupt("ERR_DEVICE_DATA_CORRUPT", `block ${index} (generation ${generation}) fails its CRC32C check`);
-    }
     this.generations[index] = generation;
-    this.crcs[index] = this.blockCrc;
+    // The bytes equal the pattern and the stamp, so this is the CRC of the block as received.
+    this.crcs[index] = pattern.blockCrc(index, generation);
     if (this.received[index] === 0) {
       this.received[index] = 1;
       this.receivedCount++;

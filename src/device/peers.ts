@@ -1,14 +1,15 @@
-// Peer-to-peer DMA between simulated devices. A device that runs and is not P2P-quiesced
-// (RUNNING, PRE_COPY) writes into every peer whenever any device of the group changes state, so
+// Peer-to-peer DMA between simulated devices. A device that runs a workload and is not
+// P2P-quiesced (RUNNING, PRE_COPY) writes into every peer whenever any device of the group changes state, so
 // the effect of the order of stops is deterministic: a write that reaches a peer already stopped
 // (STOP, STOP_COPY), resuming or failed is lost, and the loss shows in verification and digests.
-import { issuesPeerDma } from "./arcs.js";
 import { DeviceState } from "../fsm/states.js";
 
 /** What the group needs of a member. */
 export interface PeerMember {
   readonly name: string;
   readonly state: DeviceState;
+  /** True while the member initiates peer-to-peer DMA (running, not P2P-quiesced, with a workload). */
+  readonly issuesPeerWrites: boolean;
   /** Brings the member's own workload up to now (before any member changes state). */
   catchUp(): void;
   /** A peer's DMA write arrives. */
@@ -27,7 +28,7 @@ export class PeerGroup {
   /** Called by a member just after it changed state: every issuing member writes to every peer. */
   afterChange(): void {
     for (const writer of this.members) {
-      if (!issuesPeerDma(writer.state)) continue;
+      if (!writer.issuesPeerWrites) continue;
       for (const peer of this.members) if (peer !== writer) peer.receivePeerWrite(writer);
     }
   }

@@ -2,7 +2,7 @@ import { DeviceState as S, MttyDevice, SimulatedDevice, setDeviceState, type Mig
 import { deviceCompliance } from "./compliance.js";
 
 const sim = (options: ConstructorParameters<typeof SimulatedDevice>[0]) => (role: "source" | "destination") =>
-  new SimulatedDevice({ name: `sim-${role}/vfio`, ...options, seed: role === "source" ? options?.seed ?? 11 : 99 });
+  new SimulatedDevice({ name: `sim-${role}/vfio`, ...options, seed: role === "source" ? options?.seed ?? 11 : 99, incoming: role === "destination" });
 
 deviceCompliance({
   label: "SimulatedDevice (defaults, 1 MiB)",

@@ -2,7 +2,7 @@
 // (seed, block index, block generation), generated on read and verified on write, so both ends of
 // a multi-GiB migration fit in one process.
 import { DeviceState } from "../../fsm/states.js";
-import { arcEffect, checkArc, isPrecopyState, isRunningState, isSavingState } from "../arcs.js";
+import { arcEffect, checkArc, isPrecopyState, isRunningState, isSavingState, issuesPeerDma } from "../arcs.js";
 import { DeviceError } from "../errors.js";
 import { losesPeerWrites, type PeerGroup, type PeerMember } from "../peers.js";
 import type { MigratableDevice, PrecopyInfo } from "../types.js";
@@ -26,6 +26,8 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   private resuming: ResumingStream | undefined;
   private lostDma = 0;
   private lostBeforeResume = 0;
+  /** The guest workload runs (dirtying, peer writes); off for an incoming device until resumed. */
+  private workload: boolean;
   private group: PeerGroup | undefined;
   private readonly savePacer: Pacer | undefined;
   private readonly loadPacer: Pacer | undefined;
@@ -43,6 +45,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const resolved = resolveOptions(options);
     this.options = resolved;
     this.name = resolved.name;
+    this.workload = !resolved.incoming;
     this.instanceId = resolved.instanceId;
     this.flags = resolved.flags;
     const { geometry } = resolved;
@@ -59,6 +62,11 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
 
   get state(): DeviceState {
     return this.current;
+  }
+
+  /** True while this device initiates peer-to-peer DMA: RUNNING or PRE_COPY, with its workload on. */
+  get issuesPeerWrites(): boolean {
+    return this.workload && issuesPeerDma(this.current);
   }
 
   /** Peer-to-peer DMA writes that reached this device while it could not take them. */
@@ -174,7 +182,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   catchUp(): void {
     const now = performance.now();
     const { dirtyRate, geometry } = this.options;
-    if (dirtyRate > 0 && isRunningState(this.current)) {
+    if (dirtyRate > 0 && this.workload && isRunningState(this.current)) {
       const bytes = this.dirtyCarry + (dirtyRate * (now - this.lastTick)) / 1000;
       let blocks = Math.floor(bytes / geometry.blockSize);
       this.dirtyCarry = bytes - blocks * geometry.blockSize;
@@ -224,8 +232,10 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
       this.enter(DeviceState.ERROR);
       throw err;
     }
-    // The migrated state replaces the old one, lost writes included (the source had none).
+    // The migrated state replaces the old one, lost writes included (the source had none), and
+    // the migrated workload runs here from now on.
     this.lostDma = 0;
+    this.workload = true;
     const pattern = stream.streamPattern!;
     if (pattern.seed !== this.pattern.seed) this.pattern = pattern;
     this.generations = stream.generations;

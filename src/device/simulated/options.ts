@@ -28,6 +28,11 @@ export interface SimulatedDeviceOptions {
   seed?: number;
   /** Granularity of content, dirtying and verification. Default 64 KiB. */
   blockSize?: number;
+  /**
+   * Created to receive a migration, like a device of QEMU's `-incoming` VM: its workload (dirtying
+   * and peer-to-peer writes) stays idle until a state was resumed into it. Default false.
+   */
+  incoming?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -43,6 +48,7 @@ export interface ResolvedOptions {
   loadBytesPerSecond: number | undefined;
   flags: number;
   seed: number;
+  incoming: boolean;
 }
 
 const ALL_FLAGS = MigrationFlags.STOP_COPY | MigrationFlags.P2P | MigrationFlags.PRE_COPY;
@@ -88,5 +94,6 @@ export function resolveOptions(options: SimulatedDeviceOptions): ResolvedOptions
     loadBytesPerSecond: rate("loadBytesPerSecond"),
     flags,
     seed,
+    incoming: options.incoming ?? false,
   };
 }

@@ -142,8 +142,11 @@ class MessagePortChannel implements Channel {
         this.incoming.end();
         this.closeIfDone();
         return;
-      case "reset":
-        return this.fail(new ChannelError("ERR_CHANNEL_RESET", this.name, `peer destroyed the channel: ${String((m as { reason?: unknown }).reason)}`));
+      case "reset": {
+        const err = new ChannelError("ERR_CHANNEL_RESET", this.name, `peer destroyed the channel: ${String((m as { reason?: unknown }).reason)}`);
+        // Data that came before the reset stays readable, then reads fail.
+        return this.fail(err, true);
+      }
       case "open":
         return this.settleOpened();
       case "refused": {
@@ -170,11 +173,12 @@ class MessagePortChannel implements Channel {
     if (this.sentEnd && this.receivedEnd) this.release();
   }
 
-  private fail(err: Error): void {
+  private fail(err: Error, keepQueued = false): void {
     if (this.failure) return;
     this.failure = err;
     this.settleOpened(err);
-    this.incoming.fail(err);
+    if (keepQueued) this.incoming.failAfterQueued(err);
+    else this.incoming.fail(err);
     this.outgoing.fail(err);
     this.release();
   }

@@ -17,6 +17,8 @@ export class ReceiveQueue {
   private bufferedBytes = 0;
   private ended = false;
   private failure: Error | undefined;
+  /** A peer's abort that arrived behind data: reads get that data first, then this error. */
+  private failureAfterQueued: Error | undefined;
   private pending: { target: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
 
   constructor(
@@ -44,7 +46,7 @@ export class ReceiveQueue {
 
   /** Appends received bytes; `release` runs when they have all been read or the queue failed. */
   push(bytes: Uint8Array, release?: () => void): void {
-    if (this.failure || this.ended) {
+    if (this.failure || this.failureAfterQueued || this.ended) {
       release?.();
       return;
     }
@@ -83,7 +85,15 @@ export class ReceiveQueue {
     pending?.reject(err);
   }
 
+  /** Like `fail`, once the bytes already queued have been read (a peer's reset behind its data). */
+  failAfterQueued(err: Error): void {
+    if (this.failure || this.failureAfterQueued) return;
+    if (this.bufferedBytes === 0) return this.fail(err);
+    this.failureAfterQueued = err;
+  }
+
   read(target: Uint8Array): Promise<number> {
+    if (this.bufferedBytes === 0 && this.failureAfterQueued) this.fail(this.failureAfterQueued);
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending) {
       return Promise.reject(new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), "a read is already pending"));

@@ -13,7 +13,9 @@ interface Chunk {
  * bytes left the queue or a reader is waiting.
  */
 export class ReceiveQueue {
-  private readonly chunks: Chunk[] = [];
+  /** Chunks from `head` on are unread; a head index, not shift(), keeps many tiny chunks linear. */
+  private chunks: Chunk[] = [];
+  private head = 0;
   private bufferedBytes = 0;
   private ended = false;
   private failure: Error | undefined;
@@ -77,8 +79,9 @@ export class ReceiveQueue {
   fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const chunk of this.chunks) chunk.release?.();
-    this.chunks.length = 0;
+    for (let i = this.head; i < this.chunks.length; i++) this.chunks[i].release?.();
+    this.chunks = [];
+    this.head = 0;
     this.bufferedBytes = 0;
     const pending = this.pending;
     this.pending = undefined;
@@ -111,19 +114,26 @@ export class ReceiveQueue {
 
   private copyOut(target: Uint8Array): number {
     let filled = 0;
-    while (filled < target.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
+    while (filled < target.length && this.head < this.chunks.length) {
+      const chunk = this.chunks[this.head];
       const n = Math.min(chunk.bytes.length, target.length - filled);
       target.set(n === chunk.bytes.length ? chunk.bytes : chunk.bytes.subarray(0, n), filled);
       filled += n;
       if (n === chunk.bytes.length) {
-        this.chunks.shift();
+        this.head++;
         chunk.release?.();
       } else {
         chunk.bytes = chunk.bytes.subarray(n);
       }
     }
     this.bufferedBytes -= filled;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     this.onConsumed();
     return filled;
   }

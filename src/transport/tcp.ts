@@ -107,9 +107,15 @@ export function listen(server: net.Server, host: string, port: number): Promise<
   });
 }
 
-/** Stops listening and refuses what was not accepted; accepted channels stay open. */
-export function closeServer(server: net.Server, queue: AcceptQueue): Promise<void> {
+/**
+ * Stops listening and refuses what was not accepted; accepted channels stay open. Resolves once the
+ * listening socket is released, without waiting for accepted connections (which net.Server's own
+ * close callback would, for TLS ones).
+ */
+export async function closeServer(server: net.Server, queue: AcceptQueue): Promise<void> {
   queue.close();
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => server.close(() => resolve()));
+  if (!server.listening) return;
+  server.close();
+  // The listening handle closes on the next turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
 }

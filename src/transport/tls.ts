@@ -4,7 +4,8 @@ import type { Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
 import { ChannelError, abortedError } from "./errors.js";
 import { SocketChannel, socketError } from "./socket-channel.js";
-import { closeServer, connectSocket, listen, type SocketAcceptor, type TcpConnectOptions, type TcpListenOptions } from "./tcp.js";
+import { closeServer, connectSocket, listen } from "./socket-setup.js";
+import type { SocketAcceptor, TcpConnectOptions, TcpListenOptions } from "./tcp.js";
 
 type Pem = string | Buffer | Array<string | Buffer>;
 

@@ -120,7 +120,7 @@ export class MultifdReceiver {
   /** Starts reading a multifd channel whose hello has been checked; `streamOffset` counts the hello. */
   addChannel(channel: Channel, streamOffset = 0): void {
     if (this.failed || this.closing) {
-      channel.destroy(this.failed);
+      channel.destroy(this.failed ?? new MultifdError("ERR_MULTIFD_EXTRA_CHANNEL", "multifd channel added after the receiver closed", { channel: channel.name }));
       return;
     }
     if (this.channels.length >= this.options.channels) {
@@ -155,18 +155,23 @@ export class MultifdReceiver {
 
   /** Cancels: destroys the channels, ends the workers; `finished()` rejects once all have stopped. */
   abort(reason?: unknown): void {
-    this.fail(cancelled({}, reason));
+    const error = cancelled({}, reason);
+    // After a clean finish there is nothing to fail, but the readers must still stop.
+    for (const entry of this.channels) if (!entry.ended) entry.channel.destroy(error);
+    this.fail(error);
   }
 
   /**
-   * After `finished()`: stops reading (destroying channels the source has not ended) and waits for
-   * the readers. Rejects if a channel carried anything wrong after the devices finished.
+   * Ends the receiver's part. After a clean `finished()` it resolves at once: the readers stop when
+   * their channels end or their owner closes them, and nothing they see after every device finished
+   * is reported (the device state is loaded). After a failure it waits for every reader and worker
+   * to stop, then rejects with the failure.
    */
   async close(): Promise<void> {
     this.closing = true;
-    for (const entry of this.channels) if (!entry.ended) entry.channel.destroy();
-    await Promise.allSettled([...this.tasks]);
-    if (this.failed) throw this.failed;
+    if (!this.failed) return;
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    throw this.failed;
   }
 
   progress(): DeviceLoadProgress[] {
@@ -187,8 +192,7 @@ export class MultifdReceiver {
   }
 
   private fail(error: unknown): void {
-    if (this.failed) return;
-    if (this.closing && this.allDone()) return;
+    if (this.failed || this.allDone()) return;
     this.failed = error instanceof Error ? error : new Error(String(error));
     for (const entry of this.channels) entry.channel.destroy(this.failed);
     this.changed.notify();

@@ -111,6 +111,8 @@ describe("multifd reassembly", () => {
     h.receiver.abort(new Error("test cancels"));
     await expectFailure(h.receiver.finished(), "ERR_MULTIFD_CANCELLED", {});
     expect(h.receiver.progress()[0].phase).toBe("failed");
+    // close() waits for every reader and worker, then reports the failure.
+    await expectFailure(h.receiver.close(), "ERR_MULTIFD_CANCELLED", {});
     await h.close();
   });
 

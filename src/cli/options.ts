@@ -37,7 +37,7 @@ export function usageError(message: string): VfioMigrationError {
 }
 
 /** parseArgs with our typed error for unknown or malformed options. */
-export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T) {
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {

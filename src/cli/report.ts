@@ -94,3 +94,19 @@ export function exitStatus(report: CliReport): number {
   if (report.status !== "completed") return 1;
   return report.devices.every((d) => d.sourceDigest === null || d.destinationDigest === null || d.sourceDigest === d.destinationDigest) ? 0 : 1;
 }
+
+/** Prints the report (one JSON line, or the summary) and returns the exit status. */
+export function printReport(report: CliReport, json: boolean): number {
+  if (json) process.stdout.write(JSON.stringify(report) + "\n");
+  else process.stdout.write(summary(report) + "\n");
+  return exitStatus(report);
+}
+
+/** A usage or setup error before any migration ran: exit 2, JSON `{"error":{code,message}}` with --json. */
+export function printUsageError(err: unknown, json: boolean, usage: string): number {
+  const code = (err as { code?: string }).code ?? "ERR_CLI_USAGE";
+  const message = err instanceof Error ? err.message : String(err);
+  if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + "\n");
+  else process.stderr.write(`vfio-migration: ${message}\n${usage}\n`);
+  return 2;
+}

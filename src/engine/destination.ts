@@ -4,7 +4,7 @@ import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
-import { PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
+import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
 import { DEFAULT_MULTIFD_CHANNELS, type ReceiveOptions } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
@@ -56,7 +56,7 @@ class DestinationSession {
     let setupMs = 0;
     let digests: (string | undefined)[] = [];
     const unregister: (() => void)[] = [];
-    const removeAbort = this.#cancel.onAbort(() => this.#channel?.destroy(new Error("main: migration cancelled")));
+    const removeAbort = this.#cancel.onAbort(() => this.#channel?.destroy(new MigrationCancelledError("main")));
     try {
       const channel = await this.#accept();
       const reader = new ChannelReader(channel, "main");
@@ -94,7 +94,7 @@ class DestinationSession {
       if (!(await settlesWithin(reader.next(), CLOSE_WAIT_MS))) channel.destroy();
       return this.#result("completed", undefined, setupMs, start, digests);
     } catch (err) {
-      const error = asError(err);
+      const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
       const status = failureStatus(err, this.#cancel);
       this.#phase = status;
       await this.#reportFailure(error);

@@ -5,7 +5,7 @@ import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
 import { ConvergenceMeter, RateLimiter, Waker } from "./convergence.js";
-import { P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
+import { MigrationCancelledError, P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
 import { MainWriter } from "./main-writer.js";
 import {
   DEFAULT_DOWNTIME_LIMIT_MS,
@@ -90,7 +90,7 @@ class SourceSession {
     let digests: (string | undefined)[] = [];
     let stoppedVm = false;
     const removeAbort = this.#cancel.onAbort(() => {
-      this.#channel?.destroy(new Error("main: migration cancelled"));
+      this.#channel?.destroy(new MigrationCancelledError("main"));
       this.#waker.wake();
     });
     const unregister: (() => void)[] = [];
@@ -155,7 +155,7 @@ class SourceSession {
       this.#progress();
       return this.#result("completed", undefined, setupMs, start, downtimeMs, digests);
     } catch (err) {
-      const error = this.#peerError && !this.#cancel.aborted ? this.#peerError : asError(err);
+      const error = this.#cancel.aborted ? new MigrationCancelledError("main") : preferPeerError(asError(err), this.#peerError);
       const status = failureStatus(err, this.#cancel);
       this.#phase = status;
       this.#channel?.destroy(error);
@@ -353,4 +353,14 @@ class SourceSession {
       peerReport: this.#peerReport,
     };
   }
+}
+
+/**
+ * Our own error names the cause unless it is only the symptom of the destination failing (the
+ * channel reset or closed under us): then the destination's report says why.
+ */
+function preferPeerError(own: Error, peer: Error | undefined): Error {
+  if (!peer) return own;
+  const code = (own as { code?: string }).code ?? "";
+  return code.startsWith("ERR_CHANNEL") || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
 }

@@ -75,6 +75,9 @@ class DestinationSession {
 
       this.#handlers = this.#devices.map((d) => new VfioLoadHandler(d, this.#ack));
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
+      // Our destination VM is not running, so no device may DMA while its peers enter RESUMING one by
+      // one: every P2P device is quiesced first (RUNNING_P2P), the same two-pass rule as a VM stop.
+      for (const h of this.#handlers) await h.quiesce();
       for (const h of this.#handlers) await h.loadSetup();
       // `qemu_loadvm_state_switchover_ack_needed`: counted once every device is set up.
       this.#ackPending = this.#ack ? this.#handlers.filter((h) => h.switchoverAckNeeded()).length : 0;
@@ -82,11 +85,12 @@ class DestinationSession {
       this.#phase = "active";
 
       const switchoverAt = await this.#load(reader);
+      // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
+      digests = takeDigests(this.#devices);
       // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
       await this.#vm.start();
       const loadMs = now() - switchoverAt;
       this.#phase = "completed";
-      digests = takeDigests(this.#devices);
       const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });

@@ -29,6 +29,7 @@ export class VmRunState {
   #running: boolean;
   readonly #handlers: VmStateChangeHandler[] = [];
   readonly #skipPrepare: boolean;
+  #lock: Promise<unknown> = Promise.resolve();
 
   constructor(options: VmRunStateOptions = {}) {
     this.#running = options.running ?? true;
@@ -48,18 +49,33 @@ export class VmRunState {
     };
   }
 
+  /**
+   * Runs `work` while no run-state change is under way, and holds changes off until it is done: the
+   * role of QEMU's big lock between the migration thread's device calls and a VM stop or start.
+   * Not reentrant: `work` must not stop or start the VM.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#lock.then(work);
+    this.#lock = result.catch(() => {});
+    return result;
+  }
+
   /** Stops the VM. Every callback runs even if one fails (QEMU cannot abort vm_state_notify); the first error is thrown. */
-  async stop(reason: StopReason = "paused"): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    await this.#notify(false, reason, [...this.#handlers].reverse());
+  stop(reason: StopReason = "paused"): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.#running) return;
+      this.#running = false;
+      await this.#notify(false, reason, [...this.#handlers].reverse());
+    });
   }
 
   /** Starts the VM (prepare pass, then main pass, in list order). */
-  async start(): Promise<void> {
-    if (this.#running) return;
-    this.#running = true;
-    await this.#notify(true, undefined, [...this.#handlers]);
+  start(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.#running) return;
+      this.#running = true;
+      await this.#notify(true, undefined, [...this.#handlers]);
+    });
   }
 
   async #notify(running: boolean, reason: StopReason | undefined, handlers: VmStateChangeHandler[]): Promise<void> {

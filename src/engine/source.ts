@@ -121,7 +121,7 @@ class SourceSession {
 
       this.#handlers = this.#devices.map((d, i) => new VfioSaveHandler(d, i, this.#ack));
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
-      for (const h of this.#handlers) await h.saveSetup(w);
+      for (const h of this.#handlers) await this.#vm.exclusive(() => h.saveSetup(w));
       await w.flush();
       setupMs = now() - start;
 
@@ -219,7 +219,8 @@ class SourceSession {
         const delay = this.#rate.delayMs(now());
         if (delay > 0) await this.#waker.sleep(delay);
         if (this.#forceSwitchover || this.#cancel.aborted) break;
-        sent += await h.saveLiveIterate(w);
+        // Checked again under the lock: a VM pause may have moved the device out of pre-copy meanwhile.
+        sent += await this.#vm.exclusive(async () => (h.isActiveIterate() ? h.saveLiveIterate(w) : 0));
       }
       await w.flush();
       this.#iteration++;

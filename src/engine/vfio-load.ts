@@ -18,6 +18,11 @@ export class VfioLoadHandler implements VmStateChangeHandler {
     this.#switchoverAck = switchoverAck;
   }
 
+  /** Before load setup: a running P2P device goes to RUNNING_P2P, where it issues no peer DMA. */
+  async quiesce(): Promise<void> {
+    if (this.device.flags & MigrationFlags.P2P && this.device.state === DeviceState.RUNNING) await setDeviceState(this.device, DeviceState.RUNNING_P2P);
+  }
+
   /** `vfio_load_setup`: RUNNING -> RESUMING (the driver walks the kernel's path). */
   async loadSetup(): Promise<void> {
     await setDeviceState(this.device, DeviceState.RESUMING);

@@ -52,18 +52,11 @@ describe("migrate/receive over the main channel", () => {
     const { sources, destinations } = simulatedPair(1);
     const { trace } = await runBoth(sources, destinations);
     const steps = trace.entries.map((e) => `${e.side}:${e.state}`);
-    expect(steps).toEqual([
-      "destination:RUNNING_P2P",
-      "destination:STOP",
-      "destination:RESUMING",
-      "source:PRE_COPY",
-      "source:PRE_COPY_P2P",
-      "source:STOP_COPY",
-      "destination:STOP",
-      "destination:RUNNING_P2P",
-      "destination:RUNNING",
-      "source:STOP",
-    ]);
+    // Each side's own order is fixed; the two setups run concurrently, so only causal order holds across sides.
+    expect(trace.history("source", sources[0].name)).toEqual(["PRE_COPY", "PRE_COPY_P2P", "STOP_COPY", "STOP"]);
+    expect(trace.history("destination", destinations[0].name)).toEqual(["RUNNING_P2P", "STOP", "RESUMING", "STOP", "RUNNING_P2P", "RUNNING"]);
+    expect(steps.indexOf("source:STOP_COPY")).toBeLessThan(steps.lastIndexOf("destination:STOP"));
+    expect(steps.lastIndexOf("destination:RUNNING")).toBeLessThan(steps.lastIndexOf("source:STOP"));
     expect(trace.entries.map((e) => e.seq)).toEqual(steps.map((_, i) => i + 1));
   });
 });

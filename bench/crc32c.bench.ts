@@ -1,0 +1,96 @@
+// CRC32C throughput: our WASM (SIMD and scalar builds, in place on data already in WASM memory
+// and through the staging crc32c(bytes)), our TS reference, and what a user would pick instead.
+// Every task processes ~1 MiB per sample (small sizes repeat), so timer overhead stays negligible.
+import { createRequire } from "node:module";
+import { Bench } from "tinybench";
+import { createCRC32 } from "hash-wasm";
+import { crc32c as nodeRsCrc32c } from "@node-rs/crc32";
+import { createInstance, crc32c, init, type WasmFlavor } from "../src/codec/index.js";
+import { crc32cReference } from "../src/codec/reference/crc32c.js";
+
+const require = createRequire(import.meta.url);
+const fastNative = require("fast-crc32c/impls/sse4_crc32c") as { calculate(b: Uint8Array, s?: number): number };
+const fastJs = require("fast-crc32c/impls/js_crc32c") as { calculate(b: Uint8Array, s?: number): number };
+
+const SIZES = [4 << 10, 64 << 10, 1 << 20];
+const SAMPLE_BYTES = 1 << 20;
+const CHECK = new TextEncoder().encode("123456789");
+const CHECK_VALUE = 0xe3069283;
+
+const hashWasm = await createCRC32(0x82f63b78);
+function hashWasmCrc32c(bytes: Uint8Array): number {
+  hashWasm.init();
+  hashWasm.update(bytes);
+  return new DataView(hashWasm.digest("binary").buffer).getUint32(0);
+}
+
+// `flavor`: the build the staging crc32c(bytes) must use while this candidate runs.
+type Candidate = { name: string; flavor?: WasmFlavor; slow?: boolean; setup(data: Uint8Array): () => number };
+
+async function wasmCandidates(flavor: WasmFlavor): Promise<Candidate[]> {
+  await init({ flavor });
+  const instance = createInstance(1 << 20, flavor);
+  return [
+    {
+      name: `wasm ${flavor} in place`,
+      setup(data) {
+        instance.bytes.set(data, instance.heapBase);
+        return () => instance.exports.crc32c(0, instance.heapBase, data.length) >>> 0;
+      },
+    },
+    { name: `wasm ${flavor} crc32c(bytes)`, flavor, setup: (data) => () => crc32c(data) },
+  ];
+}
+
+const candidates: Candidate[] = [
+  ...(await wasmCandidates("simd")),
+  ...(await wasmCandidates("scalar")),
+  { name: "TS reference", slow: true, setup: (data) => () => crc32cReference(data) },
+  { name: "hash-wasm", setup: (data) => () => hashWasmCrc32c(data) },
+  { name: "fast-crc32c native (sse4_crc32)", setup: (data) => () => fastNative.calculate(data) >>> 0 },
+  { name: "fast-crc32c pure JS", slow: true, setup: (data) => () => fastJs.calculate(data) >>> 0 },
+  { name: "@node-rs/crc32 crc32c", setup: (data) => () => nodeRsCrc32c(data) >>> 0 },
+];
+
+const useFlavor = async (candidate: Candidate) => {
+  if (candidate.flavor) await init({ flavor: candidate.flavor });
+};
+
+// Every candidate must give the check value and the reference's result before it is timed.
+async function verify(candidate: Candidate, data: Uint8Array): Promise<void> {
+  await useFlavor(candidate);
+  for (const [bytes, expected] of [[CHECK, CHECK_VALUE], [data, crc32cReference(data)]] as const) {
+    const got = candidate.setup(bytes)();
+    if (got !== expected) throw new Error(`${candidate.name} gave ${got.toString(16)}, want ${expected.toString(16)}`);
+  }
+}
+
+const data = new Uint8Array(1 << 20);
+for (let i = 0; i < data.length; i++) data[i] = Math.imul(i, 2654435761) >>> 24;
+
+const rows: Record<string, string>[] = [];
+for (const size of SIZES) {
+  const slice = data.subarray(0, size);
+  const rates = new Map<string, number>();
+  for (const candidate of candidates) {
+    await verify(candidate, slice);
+    const run = candidate.setup(slice);
+    const reps = Math.max(1, (candidate.slow ? SAMPLE_BYTES / 8 : SAMPLE_BYTES) / size);
+    // One Bench per candidate: crc32c(bytes) follows the default build, which init() switches.
+    const bench = new Bench({ time: Number(process.env.BENCH_TIME_MS ?? 1500), warmupTime: 300 });
+    bench.add(candidate.name, () => {
+      let sink = 0;
+      for (let r = 0; r < reps; r++) sink ^= run();
+      if (sink === 0.5) console.log(sink); // never true: keeps the results observable
+    });
+    await bench.run();
+    const result = bench.tasks[0]!.result;
+    if (result.state !== "completed") throw new Error(`${candidate.name}: ${result.state}`);
+    rates.set(candidate.name, (size * reps) / (result.latency.p50 / 1000) / 1e9);
+  }
+  const base = rates.get("hash-wasm")!;
+  for (const [name, rate] of rates) {
+    rows.push({ size: `${size >> 10} KiB`, implementation: name, "GB/s (median)": rate.toFixed(2), "x hash-wasm": (rate / base).toFixed(2) });
+  }
+}
+console.table(rows);

@@ -1,4 +1,5 @@
-// A progress bar on a TTY (cli-progress); nothing when stderr is not a terminal or with --json.
+// A progress bar on stderr when it is a terminal (cli-progress); nothing otherwise. It never touches
+// stdout, so it goes along with --json.
 import cliProgress from "cli-progress";
 import type { MigrationProgress } from "../engine/result.js";
 import { formatBytes } from "./sizes.js";
@@ -9,8 +10,8 @@ export interface ProgressView {
 }
 
 /** `total` is the bytes expected to move (for the bar's length); the bar shows phase and why it waits. */
-export function progressView(enabled: boolean, total: number): ProgressView {
-  if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+export function progressView(total: number): ProgressView {
+  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   const stopDestination = new AbortController();
   const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
   const totalBytes = sources.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0);
-  const view = progressView(!json, totalBytes);
+  const view = progressView(totalBytes);
   try {
     const receiving = receive({ devices: destinations, acceptor, trace, capabilities, multifd, signal: stopDestination.signal });
     const source = await migrate({ devices: sources, dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });

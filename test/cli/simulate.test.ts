@@ -1,16 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { CliReport } from "../../src/cli/report.js";
 import { runCli } from "./run-cli.js";
 
-interface Report {
-  status: string;
-  error: { code: string; message: string } | null;
-  setupMs: number;
-  totalMs: number;
-  downtimeMs: number | null;
-  bytes: { main: number; multifd: number[] };
-  devices: { name: string; flags: string; sourceDigest: string | null; destinationDigest: string | null; finalState: string }[];
-  trace: { seq: number; side: string; device: string; state: string }[];
-}
+type Report = CliReport;
 
 async function simulate(args: string[]): Promise<{ code: number | null; report: Report }> {
   const r = await runCli(["simulate", ...args, "--json"]);

@@ -1,11 +1,11 @@
 // `vfio-migration receive --listen HOST:PORT`: the destination as its own process.
-import { init } from "../../codec/index.js";
 import { receive } from "../../engine/destination.js";
 import { tcpListen } from "../../transport/tcp.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom } from "../migration-options.js";
-import { DEVICE_OPTIONS, hostPort, MIGRATION_OPTIONS, parse } from "../options.js";
-import { printReport, printUsageError, sideReport } from "../report.js";
+import { prepare } from "../command.js";
+import { DEVICE_OPTIONS, hostPort, MIGRATION_OPTIONS } from "../options.js";
+import { printReport, sideReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration receive --listen HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum] [--json]
@@ -14,19 +14,14 @@ Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), 
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, listen: { type: "string" } } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const json = argv.includes("--json");
-  let setup;
-  try {
-    const args = parse(argv, OPTIONS);
-    if (args.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
-    setup = { listen: hostPort(args.listen, "listen"), devices: buildDevices(args), capabilities: capabilitiesFrom(args), multifd: multifdFrom(args) };
-    await init();
-  } catch (err) {
-    return printUsageError(err, json, USAGE);
-  }
+  const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
+    listen: hostPort(args.listen, "listen"),
+    devices: buildDevices(args),
+    capabilities: capabilitiesFrom(args),
+    multifd: multifdFrom(args),
+  }));
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { json, setup } = prepared;
   const acceptor = await tcpListen(setup.listen);
   process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   const controller = new AbortController();

@@ -1,5 +1,4 @@
 // `vfio-migration simulate`: both ends in one process over a memory pair or loopback TCP.
-import { init } from "../../codec/index.js";
 import { migrate } from "../../engine/source.js";
 import { receive } from "../../engine/destination.js";
 import { settlesWithin } from "../../engine/session.js";
@@ -9,9 +8,10 @@ import { tcpConnect, tcpListen } from "../../transport/tcp.js";
 import type { Acceptor, Dialer } from "../../transport/types.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
-import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, parse, usageError } from "../options.js";
+import { prepare } from "../command.js";
+import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
 import { progressView } from "../progress.js";
-import { printReport, printUsageError, simulateReport } from "../report.js";
+import { printReport, simulateReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
@@ -25,17 +25,9 @@ const DESTINATION_GRACE_MS = 2000;
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, transport: { type: "string", default: "memory" } } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const json = argv.includes("--json");
-  let setup;
-  try {
-    const args = parse(argv, OPTIONS);
-    if (args.help) {
-      process.stdout.write(USAGE + "\n");
-      return 0;
-    }
+  const prepared = await prepare(argv, OPTIONS, USAGE, (args) => {
     if (args.transport !== "memory" && args.transport !== "tcp") throw usageError(`--transport: expected memory or tcp, got '${args.transport}'`);
-    await init();
-    setup = {
+    return {
       args,
       sources: buildDevices(args),
       destinations: buildDevices(args),
@@ -44,9 +36,9 @@ export async function run(argv: string[]): Promise<number> {
       tuning: sourceTuning(args),
       cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
     };
-  } catch (err) {
-    return printUsageError(err, json, USAGE);
-  }
+  });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { json, setup } = prepared;
   const { args, sources, destinations, multifd, capabilities, tuning, cancelAfter } = setup;
   const { dialer, acceptor } = await network(args.transport as "memory" | "tcp");
   const trace = new TraceRecorder();

@@ -23,3 +23,4 @@ export { StreamDecoder, type StreamKind, type StreamRecord, type StreamDecoderOp
 export type { MainRecord, MarkerName } from "./decode-main.js";
 export type { MultifdRecord } from "./decode-multifd.js";
 export type { ReturnPathRecord } from "./decode-return-path.js";
+export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./inspect.js";

@@ -7,7 +7,8 @@ import { ChannelError, abortedError } from "./errors.js";
  * the caller destroys it), so a flood of dials cannot grow memory.
  */
 export class AcceptQueue {
-  private readonly ready: Channel[] = [];
+  /** Channels, and refusals (a TLS peer without a valid certificate) that the next accept() reports. */
+  private readonly ready: Array<Channel | Error> = [];
   private readonly waiters: Array<{ resolve: (c: Channel) => void; reject: (e: Error) => void }> = [];
   private closedFlag = false;
 
@@ -32,10 +33,19 @@ export class AcceptQueue {
     return true;
   }
 
+  /** Reports a refused peer to the next accept(); dropped when the backlog is full (a flood of bad peers). */
+  refuse(err: Error): void {
+    if (this.closedFlag) return;
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.reject(err);
+    else if (this.ready.length < this.backlog) this.ready.push(err);
+  }
+
   accept(signal?: AbortSignal): Promise<Channel> {
     if (signal?.aborted) return Promise.reject(abortedError(this.name, signal));
-    const channel = this.ready.shift();
-    if (channel) return Promise.resolve(channel);
+    const next = this.ready.shift();
+    if (next instanceof Error) return Promise.reject(next);
+    if (next) return Promise.resolve(next);
     if (this.closedFlag) return Promise.reject(this.closedError());
     return new Promise<Channel>((resolve, reject) => {
       const onAbort = () => {
@@ -63,7 +73,7 @@ export class AcceptQueue {
     if (this.closedFlag) return;
     this.closedFlag = true;
     for (const w of this.waiters.splice(0)) w.reject(this.closedError());
-    for (const c of this.ready.splice(0)) c.destroy(new ChannelError("ERR_ACCEPTOR_CLOSED", c.name, "acceptor closed before the channel was accepted"));
+    for (const c of this.ready.splice(0)) if (!(c instanceof Error)) c.destroy(new ChannelError("ERR_ACCEPTOR_CLOSED", c.name, "acceptor closed before the channel was accepted"));
   }
 
   private closedError(): ChannelError {

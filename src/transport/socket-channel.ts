@@ -33,18 +33,14 @@ export function socketError(channel: string, err: Error & { code?: string }): Ch
   return new ChannelError(typed, channel, what, { cause: err });
 }
 
-/** Aborts the connection with an RST; a TLS socket's RST goes through the TCP handle under it. */
+/**
+ * Aborts the connection with an RST so the peer sees a reset rather than an end. A TLS socket is
+ * only destroyed: resetting the TCP handle under it leaves it never emitting 'close'; its peer
+ * reads an end (without close_notify) and its writes fail.
+ */
 function resetSocket(socket: Socket): void {
-  if (socket instanceof TLSSocket) {
-    const tcp = (socket as unknown as { _handle?: { _parent?: { reset?: (cb: () => void) => number } } })._handle?._parent;
-    if (tcp?.reset) {
-      tcp.reset(() => socket.destroy());
-      return;
-    }
-    socket.destroy();
-    return;
-  }
-  socket.resetAndDestroy();
+  if (socket instanceof TLSSocket) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 /**

@@ -81,7 +81,7 @@ function withOnread(raw: net.Socket, channel: SocketChannel): net.Socket {
 export async function tcpListen(options: TcpListenOptions): Promise<SocketAcceptor> {
   const host = options.host ?? "127.0.0.1";
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-  const queue = new AcceptQueue(`tcp://${host}:${options.port}`, options.backlog);
+  const queue = new AcceptQueue("tcp", options.backlog);
   server.on("connection", (raw) => {
     const channel = new SocketChannel(`tcp/${raw.remoteAddress}:${raw.remotePort}`, options);
     channel.attach(withOnread(raw, channel), "pooled");

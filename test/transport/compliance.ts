@@ -3,7 +3,7 @@
 // backpressure, orderly end, destroy from either side, and nothing left open.
 import { createHash } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Channel } from "../../src/transport/types.js";
+import type { Acceptor, Channel, Dialer } from "../../src/transport/types.js";
 import { isVfioMigrationError } from "../../src/errors.js";
 
 export interface ComplianceTarget {
@@ -258,4 +258,25 @@ export function channelCompliance(label: string, target: ComplianceTarget): void
       expect(await settleHandles(types, baseline)).toBe(baseline);
     });
   });
+}
+
+/** A target over a listening acceptor made on first use and closed after each test (TCP, TLS). */
+export function acceptorTarget(
+  listen: () => Promise<Acceptor>,
+  dialer: (acceptor: Acceptor) => Dialer,
+  rest: Omit<ComplianceTarget, "open" | "cleanup">,
+): ComplianceTarget {
+  let listener: Acceptor | undefined;
+  return {
+    ...rest,
+    open: async () => {
+      listener ??= await listen();
+      const [a, b] = await Promise.all([dialer(listener).dial("main"), listener.accept()]);
+      return { a, b };
+    },
+    cleanup: async () => {
+      await listener?.close();
+      listener = undefined;
+    },
+  };
 }

@@ -1,11 +1,11 @@
 // The engine options that simulate, send and receive take from the command line.
 import type { MigrateOptions, MultifdOptions } from "../engine/options.js";
-import { integer, milliseconds, multifdMode, optionalSize } from "./options.js";
+import { integer, milliseconds, multifdMode, optionalSize, usageError } from "./options.js";
 
 export interface MigrationArgs {
   channels: string;
   multifd: string;
-  checksum: boolean;
+  checksum: string;
   bandwidth?: string;
   "switchover-bandwidth"?: string;
   "downtime-limit": string;
@@ -17,7 +17,8 @@ export function capabilitiesFrom(args: MigrationArgs): MigrateOptions["capabilit
 }
 
 export function multifdFrom(args: MigrationArgs): MultifdOptions {
-  return { channels: integer(args.channels, "channels", 1, 64), mode: multifdMode(args.multifd), checksum: args.checksum };
+  if (args.checksum !== "crc32c" && args.checksum !== "none") throw usageError(`--checksum: expected crc32c or none, got '${args.checksum}'`);
+  return { channels: integer(args.channels, "channels", 0, 64), mode: multifdMode(args.multifd), checksum: args.checksum === "crc32c" };
 }
 
 /** Source-only knobs: convergence and rate limiting. */

@@ -20,8 +20,8 @@ export const DEVICE_OPTIONS = {
 
 export const MIGRATION_OPTIONS = {
   channels: { type: "string", default: "2" },
-  multifd: { type: "string", default: "off" },
-  checksum: { type: "boolean", default: false },
+  multifd: { type: "string", default: "auto" },
+  checksum: { type: "string", default: "none" },
   bandwidth: { type: "string" },
   "switchover-bandwidth": { type: "string" },
   "downtime-limit": { type: "string", default: "300" },

@@ -6,7 +6,9 @@ import type { Channel } from "../transport/types.js";
 import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
 import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
-import { DEFAULT_MULTIFD_CHANNELS, type ReceiveOptions } from "./options.js";
+import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
+import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
+import { planMultifd, type MultifdPlan, type ReceiveOptions } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
@@ -41,6 +43,9 @@ class DestinationSession {
   #ackSent = false;
   #returnPathOpen = false;
   readonly #approved = new Set<VfioLoadHandler>();
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #receiver: MultifdReceiver | undefined;
+  #multifdReport: MultifdReceiveReport | undefined;
 
   constructor(options: ReceiveOptions) {
     this.#o = options;
@@ -56,8 +61,12 @@ class DestinationSession {
     let setupMs = 0;
     let digests: (string | undefined)[] = [];
     const unregister: (() => void)[] = [];
-    const removeAbort = this.#cancel.onAbort(() => this.#channel?.destroy(new MigrationCancelledError("main")));
+    const removeAbort = this.#cancel.onAbort(() => {
+      this.#channel?.destroy(new MigrationCancelledError("main"));
+      this.#receiver?.abort(new MigrationCancelledError("multifd"));
+    });
     try {
+      this.#plan = planMultifd(this.#o.multifd);
       const channel = await this.#accept();
       const reader = new ChannelReader(channel, "main");
       this.#reader = reader;
@@ -73,7 +82,7 @@ class DestinationSession {
       const differences = compareConfigs(peer, own);
       if (differences.length > 0) throw new SetupMismatchError(differences);
 
-      this.#handlers = this.#devices.map((d) => new VfioLoadHandler(d, this.#ack));
+      this.#handlers = this.#devices.map((d) => new VfioLoadHandler(d, this.#ack, this.#plan.transfer));
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
       // Our destination VM is not running, so no device may DMA while its peers enter RESUMING one by
       // one: every P2P device is quiesced first (RUNNING_P2P), the same two-pass rule as a VM stop.
@@ -84,7 +93,12 @@ class DestinationSession {
       setupMs = now() - start;
       this.#phase = "active";
 
-      const switchoverAt = await this.#load(reader);
+      const multifdFailed = this.#startMultifd(peer.uuid);
+      const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
+      if (this.#receiver) {
+        // The core waits for every load worker after EOF (QEMU: before the VM starts).
+        this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed]);
+      }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
       // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
@@ -96,6 +110,7 @@ class DestinationSession {
       await this.#send({ type: "shut", status: 0 });
       await channel.end();
       if (!(await settlesWithin(reader.next(), CLOSE_WAIT_MS))) channel.destroy();
+      await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
       return this.#result("completed", undefined, setupMs, start, digests);
     } catch (err) {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
@@ -103,6 +118,8 @@ class DestinationSession {
       this.#phase = status;
       await this.#reportFailure(error);
       this.#channel?.destroy(error);
+      this.#receiver?.abort(error);
+      await this.#receiver?.close().catch(() => {});
       await this.#release();
       digests = takeDigests(this.#devices);
       return this.#result(status, error, setupMs, start, digests);
@@ -112,6 +129,28 @@ class DestinationSession {
       this.#cancel.dispose();
       await this.#channel?.closed;
     }
+  }
+
+  /**
+   * Multifd transfer: a receiver for every device, fed by the channels the source dials after setup.
+   * Returns a promise that rejects when accepting a channel or the receiver fails (it never resolves).
+   */
+  #startMultifd(uuid: string): Promise<never> {
+    if (!this.#plan.transfer) return new Promise<never>(() => {});
+    const receiver = new MultifdReceiver({
+      devices: this.#devices,
+      channels: this.#plan.channels,
+      checksum: this.#plan.checksum,
+      maxQueuedBytes: this.#o.multifd?.maxQueuedBytes,
+    });
+    this.#receiver = receiver;
+    const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
+    const failed = new Promise<never>((_, reject) => {
+      accepting.catch(reject);
+      receiver.finished().catch(reject);
+    });
+    failed.catch(() => {}); // raced later; may reject while nothing awaits it yet
+    return failed;
   }
 
   async #accept(): Promise<Channel> {
@@ -138,8 +177,8 @@ class DestinationSession {
     return {
       version: 1,
       uuid,
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: false, checksum: false },
-      multifdChannels: this.#o.multifd?.channels ?? DEFAULT_MULTIFD_CHANNELS,
+      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
+      multifdChannels: this.#plan.channels,
       configBlob: "length-delimited",
       devices: describeDevices(this.#devices),
     };
@@ -190,6 +229,7 @@ class DestinationSession {
           } else if (r.command === "SWITCHOVER_START") {
             switchoverAt = now();
             this.#phase = "device";
+            this.#receiver?.switchoverStart();
           } else {
             throw new ProtocolError(channel, `unexpected command ${r.command}`);
           }
@@ -247,8 +287,8 @@ class DestinationSession {
       setupMs,
       totalMs: now() - start,
       downtimeMs: undefined,
-      bytes: { main: this.#reader?.bytesRead ?? 0, multifd: [] },
-      devices: deviceResults(this.#devices, "destination", this.#trace, digests, this.#handlers.map((h) => h.bytes)),
+      bytes: { main: this.#reader?.bytesRead ?? 0, multifd: this.#multifdReport?.channels.map((c) => c.bytes) ?? [] },
+      devices: deviceResults(this.#devices, "destination", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),
       trace: this.#trace.entries,
     };
   }

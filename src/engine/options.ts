@@ -1,4 +1,5 @@
 import type { MigratableDevice } from "../device/types.js";
+import { VfioMigrationError } from "../errors.js";
 import type { Acceptor, Dialer } from "../transport/types.js";
 import type { VmRunState } from "./runstate.js";
 import type { TraceRecorder } from "./trace.js";
@@ -24,12 +25,34 @@ export interface Capabilities {
 export type MultifdMode = "on" | "off" | "auto";
 
 export interface MultifdOptions {
-  /** Channels besides the main one (default 2). */
+  /** Multifd channels beside the main one (default 0; QEMU's default when multifd is on is 2). */
   channels?: number;
-  /** Device-state transfer over multifd channels: on, off, or auto (on when channels > 0). Default off. */
+  /** Device-state transfer over multifd channels (QEMU's x-migration-multifd-transfer): on, off, or auto = on when there are channels. Default auto. */
   mode?: MultifdMode;
   /** Per-packet CRC32C on multifd device-state packets (our extension). */
   checksum?: boolean;
+  /** Destination: bound on packet bytes queued for the load workers (default 64 MiB). */
+  maxQueuedBytes?: number;
+}
+
+/** What the multifd options come to: channels to open and whether device state goes over them. */
+export interface MultifdPlan {
+  channels: number;
+  transfer: boolean;
+  checksum: boolean;
+}
+
+export function planMultifd(options: MultifdOptions | undefined): MultifdPlan {
+  const channels = options?.channels ?? 0;
+  const mode = options?.mode ?? "auto";
+  const transfer = mode === "on" || (mode === "auto" && channels > 0);
+  if (!Number.isInteger(channels) || channels < 0 || channels > 255) {
+    throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", `multifd channels must be 0..255, got ${channels}`);
+  }
+  if (transfer && channels === 0) {
+    throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", "Multifd device transfer requested but unsupported in the current config (no multifd channels)");
+  }
+  return { channels: transfer ? channels : 0, transfer, checksum: transfer && (options?.checksum ?? false) };
 }
 
 interface CommonOptions {

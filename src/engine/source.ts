@@ -7,12 +7,15 @@ import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "
 import { ConvergenceMeter, RateLimiter, Waker } from "./convergence.js";
 import { MigrationCancelledError, P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
 import { MainWriter } from "./main-writer.js";
+import { dialMultifd, uuidBytes } from "./multifd-channels.js";
+import { MultifdSender, type MultifdSendReport } from "./multifd/index.js";
 import {
   DEFAULT_DOWNTIME_LIMIT_MS,
   DEFAULT_MAX_BANDWIDTH,
-  DEFAULT_MULTIFD_CHANNELS,
   DEVICE_CHUNK_BYTES,
+  planMultifd,
   type MigrateOptions,
+  type MultifdPlan,
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationResult } from "./result.js";
 import { ChannelReader } from "./channel-reader.js";
@@ -63,6 +66,10 @@ class SourceSession {
   #peerReport: DestinationReport | undefined;
   #peerError: Error | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #multifdChannels: Channel[] = [];
+  #sender: MultifdSender | undefined;
+  #multifdReport: MultifdSendReport | undefined;
   #shut: ((status: number) => void) | undefined;
 
   constructor(options: MigrateOptions) {
@@ -91,10 +98,12 @@ class SourceSession {
     let stoppedVm = false;
     const removeAbort = this.#cancel.onAbort(() => {
       this.#channel?.destroy(new MigrationCancelledError("main"));
+      for (const c of this.#multifdChannels) c.destroy(new MigrationCancelledError(c.name));
       this.#waker.wake();
     });
     const unregister: (() => void)[] = [];
     try {
+      this.#plan = planMultifd(this.#o.multifd);
       this.#checkMultipleDevices();
       this.#cancel.throwIfAborted();
       const channel = await this.#dial();
@@ -118,6 +127,10 @@ class SourceSession {
       await w.flush();
       const differences = compareConfigs(config, await this.#waitPeer(peerConfig));
       if (differences.length > 0) throw new SetupMismatchError(differences);
+      if (this.#plan.transfer) {
+        this.#multifdChannels = await dialMultifd(this.#o.dialer, this.#plan.channels, uuidBytes(config.uuid), this.#cancel);
+        this.#sender = new MultifdSender(this.#multifdChannels, this.#devices.length, { checksum: this.#plan.checksum });
+      }
 
       this.#handlers = this.#devices.map((d, i) => new VfioSaveHandler(d, i, this.#ack));
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
@@ -138,10 +151,14 @@ class SourceSession {
       this.#rate.disable();
       this.#progress();
       w.put(encodeCommand(MainCommand.SWITCHOVER_START));
-      for (const h of this.#handlers) await h.saveComplete(w, false);
-      for (const h of this.#handlers) h.saveState(w, false);
+      const multifd = await this.#startMultifdSave(w);
+      for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
+      for (const h of this.#handlers) h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
       await w.drain();
+      this.#multifdReport = await multifd;
+      // Everything is sent: the destination sees an orderly end on each multifd channel.
+      await Promise.all(this.#multifdChannels.map((c) => c.end()));
       const status = await this.#waitPeer(shut);
       if (status !== 0) throw this.#peerError ?? new PeerFailedError("destination", "SHUT with error flag " + status);
       downtimeMs = now() - downtimeStart;
@@ -149,6 +166,8 @@ class SourceSession {
       // The state stays frozen after the stop, so this is the state at switchover.
       digests = takeDigests(this.#devices);
       for (const h of this.#handlers) await h.saveCleanup();
+      // The destination never writes on multifd channels and has read everything (it sent SHUT).
+      for (const c of this.#multifdChannels) c.destroy();
       await channel.end();
       // The destination ends its side after SHUT; a peer that does not is cut off.
       if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
@@ -159,6 +178,7 @@ class SourceSession {
       const status = failureStatus(err, this.#cancel);
       this.#phase = status;
       this.#channel?.destroy(error);
+      for (const c of this.#multifdChannels) c.destroy(error);
       await this.#restore(stoppedVm);
       digests = takeDigests(this.#devices);
       this.#progress();
@@ -168,7 +188,21 @@ class SourceSession {
       removeAbort();
       this.#cancel.dispose();
       await this.#channel?.closed;
+      await Promise.all(this.#multifdChannels.map((c) => c.closed));
     }
+  }
+
+  /**
+   * Multifd transfer: every device enters STOP_COPY and streams from its own save worker, in
+   * parallel with the main channel's END and FULL sections. Resolves undefined without multifd.
+   */
+  async #startMultifdSave(w: MainWriter): Promise<MultifdSendReport | undefined> {
+    if (!this.#sender) return undefined;
+    await w.flush();
+    for (const h of this.#handlers) await h.enterStopCopy();
+    const sending = this.#sender.send(this.#devices, this.#o.signal);
+    sending.catch(() => {}); // awaited after the main channel's sections; a failure must not go unhandled meanwhile
+    return sending;
   }
 
   async #dial(): Promise<Channel> {
@@ -194,8 +228,8 @@ class SourceSession {
     return {
       version: 1,
       uuid: globalThis.crypto.randomUUID(),
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: false, checksum: false },
-      multifdChannels: this.#o.multifd?.channels ?? DEFAULT_MULTIFD_CHANNELS,
+      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
+      multifdChannels: this.#plan.channels,
       configBlob: "length-delimited",
       devices: describeDevices(this.#devices),
     };
@@ -321,7 +355,7 @@ class SourceSession {
     const progress: MigrationProgress = {
       side: "source",
       phase: this.#phase,
-      bytes: { main: this.#writer?.bytesWritten ?? 0, multifd: [] },
+      bytes: this.#bytes(),
       iteration: this.#iteration,
       pendingBytes: this.#pending,
       bandwidth: this.#meter.bandwidth * 1000,
@@ -331,6 +365,10 @@ class SourceSession {
       notConverging,
     };
     this.#o.onProgress?.(progress);
+  }
+
+  #bytes(): MigrationResult["bytes"] {
+    return { main: this.#writer?.bytesWritten ?? 0, multifd: this.#multifdReport?.channels.map((c) => c.bytes) ?? [] };
   }
 
   #result(
@@ -348,8 +386,8 @@ class SourceSession {
       setupMs,
       totalMs: now() - start,
       downtimeMs,
-      bytes: { main: this.#writer?.bytesWritten ?? 0, multifd: [] },
-      devices: deviceResults(this.#devices, "source", this.#trace, digests, this.#handlers.map((h) => h.bytes)),
+      bytes: this.#bytes(),
+      devices: deviceResults(this.#devices, "source", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),
       trace: this.#trace.entries,
       peerReport: this.#peerReport,
     };
@@ -363,5 +401,5 @@ class SourceSession {
 function preferPeerError(own: Error, peer: Error | undefined): Error {
   if (!peer) return own;
   const code = (own as { code?: string }).code ?? "";
-  return code.startsWith("ERR_CHANNEL") || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
+  return /^ERR_CHANNEL_/.test(code) || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
 }

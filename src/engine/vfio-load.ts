@@ -10,12 +10,14 @@ import type { TracedDevice } from "./trace.js";
 export class VfioLoadHandler implements VmStateChangeHandler {
   readonly device: TracedDevice;
   readonly #switchoverAck: boolean;
+  readonly #multifd: boolean;
   /** Device data bytes loaded. */
   bytes = 0;
 
-  constructor(device: TracedDevice, switchoverAck: boolean) {
+  constructor(device: TracedDevice, switchoverAck: boolean, multifd: boolean) {
     this.device = device;
     this.#switchoverAck = switchoverAck;
+    this.#multifd = multifd;
   }
 
   /** Before load setup: a running P2P device goes to RUNNING_P2P, where it issues no peer DMA. */
@@ -48,6 +50,9 @@ export class VfioLoadHandler implements VmStateChangeHandler {
         return true;
       case "DEV_CONFIG_LOAD_READY":
         throw new ProtocolError(channel, `${name}: DEV_CONFIG_LOAD_READY outside multifd transfer`);
+      case "DEV_CONFIG_STATE":
+        if (this.#multifd) throw new ProtocolError(channel, `${name}: got DEV_CONFIG_STATE in main migration channel but doing multifd transfer`);
+        return false;
       default:
         return false;
     }

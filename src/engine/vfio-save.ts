@@ -113,10 +113,15 @@ export class VfioSaveHandler implements VmStateChangeHandler {
   async saveComplete(w: MainWriter, multifd: boolean): Promise<void> {
     w.putWith(5, (t, o) => writeSectionPart(t, o, SectionType.END, this.sectionId));
     if (!multifd) {
-      await setDeviceState(this.device, DeviceState.STOP_COPY);
+      await this.enterStopCopy();
       while ((await this.#sendBlock(w)) > 0);
     }
     this.#endSection(w, VfioMarker.END_OF_STATE);
+  }
+
+  /** The start of `save_complete_precopy_thread`: STOP_COPY (recover STOP) before the multifd save worker reads. */
+  async enterStopCopy(): Promise<void> {
+    await setDeviceState(this.device, DeviceState.STOP_COPY, { recover: DeviceState.STOP });
   }
 
   /** `vfio_save_state`: a FULL section with the config blob (main channel) or only END_OF_STATE (multifd). */

@@ -2,13 +2,14 @@
 import { StreamDecoder, type MainRecord, type ReturnPathRecord } from "../../src/codec/index.js";
 import type { Channel, Dialer } from "../../src/transport/types.js";
 
-/** A dialer whose channels keep a copy of every byte written and read (for decoding afterwards). */
-export function spyingDialer(inner: Dialer): { dialer: Dialer; written: Uint8Array[]; read: Uint8Array[] } {
-  const written: Uint8Array[] = [];
-  const read: Uint8Array[] = [];
+/** A dialer whose channels keep a copy of every byte written and read; `written`/`read` are the first (main) channel's. */
+export function spyingDialer(inner: Dialer): { dialer: Dialer; written: Uint8Array[]; read: Uint8Array[]; channels: { name: string; written: Uint8Array[] }[] } {
+  const channels: { name: string; written: Uint8Array[]; read: Uint8Array[] }[] = [];
   const dialer: Dialer = {
     async dial(name, signal) {
       const channel = await inner.dial(name, signal);
+      const log = { name, written: [] as Uint8Array[], read: [] as Uint8Array[] };
+      channels.push(log);
       const spy: Channel = {
         get name() {
           return channel.name;
@@ -16,10 +17,10 @@ export function spyingDialer(inner: Dialer): { dialer: Dialer; written: Uint8Arr
         set name(value) {
           channel.name = value;
         },
-        write: (bytes) => (written.push(bytes.slice()), channel.write(bytes)),
+        write: (bytes) => (log.written.push(bytes.slice()), channel.write(bytes)),
         read: async (target) => {
           const n = await channel.read(target);
-          read.push(target.slice(0, n));
+          log.read.push(target.slice(0, n));
           return n;
         },
         end: () => channel.end(),
@@ -29,7 +30,16 @@ export function spyingDialer(inner: Dialer): { dialer: Dialer; written: Uint8Arr
       return spy;
     },
   };
-  return { dialer, written, read };
+  return {
+    dialer,
+    channels,
+    get written() {
+      return channels[0]?.written ?? [];
+    },
+    get read() {
+      return channels[0]?.read ?? [];
+    },
+  };
 }
 
 export function decodeMain(pieces: Uint8Array[]): MainRecord[] {

@@ -8,7 +8,7 @@ import { DEVICE_OPTIONS, hostPort, MIGRATION_OPTIONS } from "../options.js";
 import { printReport, sideReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration receive --listen HOST:PORT [device options as for simulate] [--switchover-ack]
-  [--channels N] [--multifd on|off|auto] [--checksum] [--json]
+  [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--json]
 Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), then waits for one migration.`;
 
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, listen: { type: "string" } } as const;

@@ -9,7 +9,7 @@ import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
-  [--channels N] [--multifd on|off|auto] [--checksum] [--bandwidth R] [--switchover-bandwidth R]
+  [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
   [--downtime-limit MS] [--cancel-after MS] [--json]`;
 
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, connect: { type: "string" } } as const;

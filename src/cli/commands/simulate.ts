@@ -15,7 +15,7 @@ import { printReport, simulateReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
-  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum] [--bandwidth R]
+  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
   [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--cancel-after MS] [--json]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
 

@@ -92,6 +92,7 @@ class DestinationSession {
       this.#ackPending = this.#ack ? this.#handlers.filter((h) => h.switchoverAckNeeded()).length : 0;
       setupMs = now() - start;
       this.#phase = "active";
+      this.#progress();
 
       const multifdFailed = this.#startMultifd(peer.uuid);
       const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
@@ -105,6 +106,7 @@ class DestinationSession {
       await this.#vm.start();
       const loadMs = now() - switchoverAt;
       this.#phase = "completed";
+      this.#progress();
       const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });
@@ -116,6 +118,7 @@ class DestinationSession {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
       const status = failureStatus(err, this.#cancel);
       this.#phase = status;
+      this.#progress();
       await this.#reportFailure(error);
       this.#channel?.destroy(error);
       this.#receiver?.abort(error);
@@ -230,6 +233,7 @@ class DestinationSession {
             switchoverAt = now();
             this.#phase = "device";
             this.#receiver?.switchoverStart();
+            this.#progress();
           } else {
             throw new ProtocolError(channel, `unexpected command ${r.command}`);
           }
@@ -277,6 +281,21 @@ class DestinationSession {
       if (d.state === DeviceState.RUNNING) continue;
       await d.reset().catch(() => setDeviceState(d, DeviceState.RUNNING).catch(() => {}));
     }
+  }
+
+  /** Phase changes (the destination has no convergence figures of its own). */
+  #progress(): void {
+    this.#o.onProgress?.({
+      side: "destination",
+      phase: this.#phase,
+      bytes: { main: this.#reader?.bytesRead ?? 0, multifd: this.#receiver?.report().channels.map((c) => c.bytes) ?? [] },
+      iteration: 0,
+      pendingBytes: 0,
+      bandwidth: 0,
+      thresholdBytes: 0,
+      expectedDowntimeMs: 0,
+      waitingForAck: false,
+    });
   }
 
   #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {

@@ -250,8 +250,10 @@ class SourceSession {
       let sent = 0;
       for (const h of this.#handlers) {
         if (!h.isActiveIterate()) continue;
-        const delay = this.#rate.delayMs(now());
-        if (delay > 0) await this.#waker.sleep(delay);
+        // Waits out a used-up window; the check after waking opens the next one.
+        for (let delay = this.#rate.delayMs(now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(now())) {
+          await this.#waker.sleep(delay);
+        }
         if (this.#forceSwitchover || this.#cancel.aborted) break;
         // Checked again under the lock: a VM pause may have moved the device out of pre-copy meanwhile.
         sent += await this.#vm.exclusive(async () => (h.isActiveIterate() ? h.saveLiveIterate(w) : 0));

@@ -1,6 +1,7 @@
 // `vfio-migration send --connect HOST:PORT`: the source as its own process.
 import { migrate } from "../../engine/source.js";
 import { tcpConnect } from "../../transport/tcp.js";
+import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
@@ -10,7 +11,7 @@ import { printReport, sideReport } from "../report.js";
 
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
-  [--downtime-limit MS] [--cancel-after MS] [--json]`;
+  [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json]`;
 
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, connect: { type: "string" } } as const;
 
@@ -22,17 +23,18 @@ export async function run(argv: string[]): Promise<number> {
     multifd: multifdFrom(args),
     tuning: sourceTuning(args),
     cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
+    capture: args.capture,
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const { connect, devices, capabilities, multifd, tuning, cancelAfter } = setup;
+  const { connect, devices, capabilities, multifd, tuning, cancelAfter, capture } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once("SIGINT", onSignal);
   const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
   const view = progressView(devices.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0));
   try {
-    const result = await migrate({ devices, dialer: tcpConnect(connect), capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
+    const result = await migrate({ devices, dialer: capturingDialer(tcpConnect(connect), capture), capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
     view.stop();
     return printReport(sideReport(result), json);
   } finally {

@@ -6,6 +6,7 @@ import { TraceRecorder } from "../../engine/trace.js";
 import { memoryNetwork } from "../../transport/index.js";
 import { tcpConnect, tcpListen } from "../../transport/tcp.js";
 import type { Acceptor, Dialer } from "../../transport/types.js";
+import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
@@ -16,7 +17,7 @@ import { printReport, simulateReport } from "../report.js";
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
   [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
-  [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--cancel-after MS] [--json]
+  [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--capture DIR] [--cancel-after MS] [--json]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
 
 /** How long the destination may take to notice a failed source on its own. */
@@ -49,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const view = progressView(totalBytes);
   try {
     const receiving = receive({ devices: destinations, acceptor, trace, capabilities, multifd, signal: stopDestination.signal });
-    const source = await migrate({ devices: sources, dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
+    const source = await migrate({ devices: sources, dialer: capturingDialer(dialer, args.capture), trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
     // A source that failed before connecting leaves the destination waiting for a channel: stop it.
     if (!(await settlesWithin(receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
     const destination = await receiving;

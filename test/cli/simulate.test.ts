@@ -42,6 +42,14 @@ describe("vfio-migration simulate --json", () => {
     }
   }
 
+  for (const transport of ["memory", "tcp"]) {
+    it(`completes 2 mtty devices (60 bytes each) over ${transport}`, async () => {
+      const { code, report } = await simulate(["--mtty", "--devices", "2", "--transport", transport]);
+      expect(code).toBe(0);
+      expect(report.devices.every((d) => d.sourceDigest !== null && d.sourceDigest === d.destinationDigest)).toBe(true);
+    });
+  }
+
   it("shows the two-pass P2P order of 3 devices in the trace, on both sides", async () => {
     const { report } = await simulate(["--devices", "3", "--state-size", "1MiB", "--switchover-bandwidth", "1GB", "--p2p-writes"]);
     expect(report.status).toBe("completed");

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
 import { MigrationFlags } from "../../src/fsm/states.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
-import { runBoth, simulatedPair, stateOf } from "./support.js";
+import { MttyDevice } from "../../src/device/index.js";
+import { deviceName, runBoth, simulatedPair, stateOf } from "./support.js";
 
 await init();
 
@@ -39,6 +40,22 @@ describe("migrate/receive over the main channel", () => {
     expect(b.source.devices[0].history).toEqual(["STOP", "STOP_COPY", "STOP"]);
     expect(b.destination.devices[0].history).toEqual(["STOP", "RESUMING", "STOP", "RUNNING"]);
   });
+
+  for (const ports of [1, 2] as const) {
+    it(`moves mtty devices (${24 + 36 * ports} bytes of state, ${ports} port(s)) over memory and TCP`, async () => {
+      for (const tcp of [false, true]) {
+        const make = (): MttyDevice[] => [0, 1].map((i) => new MttyDevice({ name: deviceName(i), ports }));
+        const sources = make();
+        const destinations = make();
+        const acceptor = tcp ? await tcpListen({ host: "127.0.0.1", port: 0 }) : undefined;
+        const network = acceptor ? { acceptor, dialer: tcpConnect(acceptor.address) } : undefined;
+        const { source, destination } = await runBoth(sources, destinations, {}, {}, network);
+        expect([source.status, destination.status]).toEqual(["completed", "completed"]);
+        expect(destination.devices.map((d) => d.digest)).toEqual(source.devices.map((d) => d.digest));
+        expect(source.devices.map((d) => d.bytes)).toEqual([24 + 36 * ports, 24 + 36 * ports]);
+      }
+    });
+  }
 
   it("moves 8 devices over real TCP", async () => {
     const { sources, destinations } = simulatedPair(8, { stateSize: 2 << 20, initialBytes: 256 << 10 });

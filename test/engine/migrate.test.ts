@@ -65,6 +65,17 @@ describe("migrate/receive over the main channel", () => {
     expect(destination.devices.map((d) => d.digest)).toEqual(source.devices.map((d) => d.digest));
   });
 
+  it("moves a 2 GiB device over TCP without holding it in memory", { timeout: 180_000 }, async () => {
+    const { sources, destinations } = simulatedPair(1, { stateSize: 2 * 1024 ** 3, initialBytes: 64 << 20 });
+    const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
+    const rssBefore = process.memoryUsage().rss;
+    const { source, destination } = await runBoth(sources, destinations, { switchoverBandwidth: 2e9, downtimeLimitMs: 10_000 }, {}, { acceptor, dialer: tcpConnect(acceptor.address) });
+    expect([source.status, destination.status]).toEqual(["completed", "completed"]);
+    expect(destination.devices[0].digest).toBe(source.devices[0].digest);
+    expect(source.bytes.main).toBeGreaterThan(2 * 1024 ** 3);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 << 20);
+  });
+
   it("records source then destination states in one trace, QEMU's order", async () => {
     const { sources, destinations } = simulatedPair(1);
     const { trace } = await runBoth(sources, destinations);

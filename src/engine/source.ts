@@ -165,12 +165,7 @@ class SourceSession {
       this.#phase = "completed";
       // The state stays frozen after the stop, so this is the state at switchover.
       digests = takeDigests(this.#devices);
-      for (const h of this.#handlers) await h.saveCleanup();
-      // The destination never writes on multifd channels and has read everything (it sent SHUT).
-      for (const c of this.#multifdChannels) c.destroy();
-      await channel.end();
-      // The destination ends its side after SHUT; a peer that does not is cut off.
-      if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+      await this.#closeAfterCompletion(channel, returnPath);
       this.#progress();
       return this.#result("completed", undefined, setupMs, start, downtimeMs, digests);
     } catch (err) {
@@ -203,6 +198,21 @@ class SourceSession {
     const sending = this.#sender.send(this.#devices, this.#o.signal);
     sending.catch(() => {}); // awaited after the main channel's sections; a failure must not go unhandled meanwhile
     return sending;
+  }
+
+  /**
+   * After SHUT(0) the migration has completed, whatever happens here: close the channels, then
+   * `save_cleanup` (STOP_COPY -> STOP, outside the downtime; a device that fails it is reset by the
+   * driver helper, as QEMU's set_state_or_reset).
+   */
+  async #closeAfterCompletion(channel: Channel, returnPath: Promise<void>): Promise<void> {
+    // The destination never writes on multifd channels and has read everything (it sent SHUT).
+    for (const c of this.#multifdChannels) c.destroy();
+    const ending = channel.end().catch(() => {});
+    for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
+    await ending;
+    // The destination ends its side after SHUT; a peer that does not is cut off.
+    if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
   }
 
   async #dial(): Promise<Channel> {

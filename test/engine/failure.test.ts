@@ -29,7 +29,7 @@ const TRIGGERS: Record<Exclude<Phase, "active">, [Side, DeviceState]> = {
 };
 
 async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; acceptor: Acceptor }) {
-  // 2 MiB of initial data at 4 MiB/s keeps pre-copy iterating for ~0.5 s.
+  // 2 x 2 MiB of initial data at 4 MiB/s keeps pre-copy iterating for ~1 s.
   const { sources, destinations } = simulatedPair(2, { stateSize: 4 << 20, initialBytes: 2 << 20 });
   const before = sources.map((d) => d.digest());
   const trace = new HookedTrace();
@@ -49,7 +49,9 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
     trace.hook = (s, st) => s === side && st === state && fire();
   }
   const stopDestination = new AbortController();
-  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, signal: stopDestination.signal });
+  // Switchover-ack holds the switchover until the initial data is loaded: pre-copy lasts ~1 s at 4 MiB/s.
+  const capabilities = { switchoverAck: true };
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, capabilities, signal: stopDestination.signal });
   const source = await migrate({
     devices: sources,
     dialer,
@@ -57,6 +59,8 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
     vm,
     signal: controller.signal,
     maxBandwidth: 4 << 20,
+    switchoverBandwidth: 1e9,
+    capabilities,
     onProgress: (p) => phase === "active" && p.phase === "active" && p.iteration >= 2 && fire(),
   });
   const timer = setTimeout(() => stopDestination.abort(), 3000);

@@ -31,6 +31,19 @@ describe("tcp dialing and listening", () => {
     expect((err as Error).message).toMatch(/^main: connection refused/);
   });
 
+  it("reports a peer's reset as ERR_CHANNEL_RESET, named, on a pending read", async () => {
+    const acceptor = await tcpListen({ port: 0 });
+    const [a, b] = await Promise.all([tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main"), acceptor.accept()]);
+    b.name = "destination/main";
+    const pending = b.read(new Uint8Array(16));
+    a.destroy();
+    const err = await pending.then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "ERR_CHANNEL_RESET" });
+    expect((err as Error).message).toBe("destination/main: connection reset by peer");
+    await Promise.all([a.closed, b.closed]);
+    await acceptor.close();
+  });
+
   it("aborts a dial and an accept through their signals", async () => {
     const acceptor = await tcpListen({ port: 0 });
     await expect(tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main", AbortSignal.abort())).rejects.toMatchObject({
@@ -40,6 +53,25 @@ describe("tcp dialing and listening", () => {
     const accepting = acceptor.accept(controller.signal);
     controller.abort();
     await expect(accepting).rejects.toMatchObject({ code: "ERR_CHANNEL_ABORTED" });
+    await acceptor.close();
+  });
+});
+
+describe("tcp receive buffers", () => {
+  it("receives into the caller's region when one is given (e.g. WASM memory)", async () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const region = new Uint8Array(memory.buffer, 65536, 4 * 16384);
+    const acceptor = await tcpListen({ port: 0, receiveRegion: region, receiveSlotSize: 16384, receiveSlots: 4 });
+    const [a, b] = await Promise.all([tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main"), acceptor.accept()]);
+    const marker = new TextEncoder().encode("bytes that land in wasm memory");
+    await a.write(marker);
+    const got = new Uint8Array(64);
+    const n = await b.read(got);
+    expect(new TextDecoder().decode(got.subarray(0, n))).toBe("bytes that land in wasm memory");
+    expect(Buffer.from(region).indexOf(Buffer.from(marker))).toBeGreaterThanOrEqual(0);
+    expect(Buffer.from(new Uint8Array(memory.buffer, 0, 65536)).indexOf(Buffer.from(marker))).toBe(-1);
+    a.destroy();
+    b.destroy();
     await acceptor.close();
   });
 });

@@ -7,3 +7,8 @@ export { crc32c } from "./crc32c";
 export function heapBase(): usize {
   return __heap_base;
 }
+export { wireConstant, frameDeviceState } from "./wire";
+export { scanMultifd } from "./scan";
+export {
+  reorderStateBytes, reorderInit, reorderRecord, reorderNext, reorderQueued, reorderRun, reorderHandle, reorderAdvance,
+} from "./reorder";

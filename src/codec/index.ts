@@ -1,3 +1,26 @@
 export { init, createInstance, type CodecInstance, type InitOptions, type WasmFlavor } from "./wasm/load.js";
 export type { CodecExports } from "./wasm/exports.js";
 export { crc32c } from "./crc32c.js";
+export * from "./constants.js";
+export { WireFormatError, WireEncodeError, ReorderError, isWireFormatError } from "./errors.js";
+export {
+  writeFileHeader, encodeFileHeader, encodeConfiguration, encodeVmDescription, type SectionStart, sectionStartBytes,
+  writeSectionStart, encodeSectionStart, writeSectionPart, encodeSectionPart, writeSectionFooter, encodeSectionFooter,
+  encodeCommand, encodePing, encodeEof, writeMarker, encodeMarker, DATA_STATE_HEADER_BYTES, writeDataStateHeader,
+  encodeDataStateHeader, encodeConfigState,
+} from "./main-encode.js";
+export { type ReturnPathMessage, encodeReturnPath, MAX_RETURN_PATH_JSON_BYTES } from "./return-path.js";
+export {
+  type MultifdHello, type HelloExpectations, type DeviceStatePacketFields, encodeMultifdHello, decodeMultifdHello,
+  deviceStatePacketBytes, frameDeviceStatePacket, encodeDeviceStatePacket, encodeMultifdConfigData, decodeMultifdConfigData,
+} from "./multifd.js";
+export {
+  type ScannedPacket, type ScanSummary, type ScannerOptions, MultifdScanner, scanResultsBytes, packetIdstr,
+  SCAN_HEADER_BYTES, SCAN_RECORD_BYTES, MAX_SCAN_PAYLOAD_BYTES,
+} from "./scan.js";
+export { ReorderIndex, reorderStateBytes } from "./reorder.js";
+export { StreamDecoder, type StreamKind, type StreamRecord, type StreamDecoderOptions, type NeedMore } from "./stream-decoder.js";
+export type { MainRecord, MarkerName } from "./decode-main.js";
+export type { MultifdRecord } from "./decode-multifd.js";
+export type { ReturnPathRecord } from "./decode-return-path.js";
+export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./inspect.js";

@@ -7,4 +7,22 @@ export interface CodecExports {
   heapBase(): number;
   /** Continues a CRC32C (finalized value in and out, 0 to start) over `len` bytes at `ptr`. */
   crc32c(crc: number, ptr: number, len: number): number;
+  /** Wire constant number `which` (order: WASM_CONSTANT_NAMES in src/codec/wasm/constants.ts). */
+  wireConstant(which: number): bigint;
+  /** Frames a device-state packet in place at `slot` (idstr at slot + 12, data at slot + 288); returns its wire bytes. */
+  frameDeviceState(slot: number, idstrLen: number, instanceId: number, idx: number, vfioFlags: number, dataLen: number, checksum: number): number;
+  /** Scans a multifd receive window; writes a summary and records at `results`; returns the stop reason. */
+  scanMultifd(window: number, len: number, maxPayload: number, options: number, results: number, maxRecords: number): number;
+  /** Bytes of a reorder index's state region for `capacity` (a multiple of 32) indices. */
+  reorderStateBytes(capacity: number): number;
+  reorderInit(state: number, capacity: number): void;
+  /** 0 ok, 1 invalid idx, 2 duplicate, 3 already written, 4 beyond the window. */
+  reorderRecord(state: number, idx: number, handle: number): number;
+  reorderNext(state: number): number;
+  reorderQueued(state: number): number;
+  /** Indices from `next` on that have arrived without a gap. */
+  reorderRun(state: number): number;
+  reorderHandle(state: number, idx: number): number;
+  /** Marks `count` indices of the run written; returns the new `next`. */
+  reorderAdvance(state: number, count: number): number;
 }

@@ -1,0 +1,2 @@
+export { renderReport, reportDuration } from "./render.js";
+export type * from "./types.js";

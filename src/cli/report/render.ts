@@ -1,0 +1,174 @@
+// The report page: one self-contained HTML file (inline CSS and SVG, no script, no external request).
+import { formatBytes, formatMs, formatRate } from "./format.js";
+import { DOWNTIME_EDGE, DOWNTIME_FILL, MARKER_STYLES, PENDING_COLOR, STATE_ORDER, STATE_STYLES, THRESHOLD_COLOR, channelColor } from "./palette.js";
+import { el, escapeXml } from "./svg.js";
+import { renderTimeline } from "./timeline.js";
+import type { MarkerKind, ReportData, ReportDevice } from "./types.js";
+import { REPORT_CSS } from "./style.js";
+
+const WIDTH = 1120;
+/** Below this share of the whole run the downtime window gets a zoomed timeline of its own. */
+const ZOOM_BELOW = 0.2;
+
+export function renderReport(data: ReportData): string {
+  const title = data.title ?? "vfio-migration report";
+  const duration = reportDuration(data);
+  const body = [
+    header(data, title),
+    summaryCards(data),
+    legend(data),
+    el("section", { class: "panel" }, el("h2", {}, "Timeline") + renderTimeline(data, { id: "full", from: 0, to: duration, width: WIDTH })),
+    zoomedSwitchover(data, duration),
+    devicesTable(data),
+    channelsTable(data),
+    eventsTable(data),
+  ].join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeXml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/** The end of the time axis: as given, or the latest time anything in the data mentions. */
+export function reportDuration(data: ReportData): number {
+  if (data.durationMs !== undefined && data.durationMs > 0) return data.durationMs;
+  const times = [
+    ...data.devices.flatMap((d) => [...d.source, ...d.destination].map((c) => c.t)),
+    ...data.channels.flatMap((c) => c.samples.map((s) => s.t)),
+    ...data.pending.map((s) => s.t),
+    ...data.markers.map((m) => m.t),
+    data.downtime?.endMs ?? 0,
+  ];
+  return Math.max(1, ...times);
+}
+
+function header(data: ReportData, title: string): string {
+  const status = data.summary.status;
+  const error = data.summary.error ? el("p", { class: "error" }, `${escapeXml(data.summary.error.code)}: ${escapeXml(data.summary.error.message)}`) : "";
+  return el("header", {}, el("h1", {}, escapeXml(title)) + el("span", { class: `status status-${status}` }, status) + error);
+}
+
+function card(label: string, value: string, note = ""): string {
+  return el("div", { class: "card" }, el("div", { class: "card-label" }, escapeXml(label)) + el("div", { class: "card-value" }, escapeXml(value)) + (note ? el("div", { class: "card-note" }, escapeXml(note)) : ""));
+}
+
+function channelTotal(samples: ReportData["channels"][number]["samples"]): number {
+  return samples.length ? samples[samples.length - 1].bytes : 0;
+}
+
+function digestsEqual(device: ReportDevice): boolean | undefined {
+  if (!device.sourceDigest || !device.destinationDigest) return undefined;
+  return device.sourceDigest === device.destinationDigest;
+}
+
+function summaryCards(data: ReportData): string {
+  const s = data.summary;
+  const cards: string[] = [];
+  if (s.totalMs !== undefined) cards.push(card("Total", formatMs(s.totalMs)));
+  if (s.downtimeMs !== undefined) cards.push(card("Downtime", formatMs(s.downtimeMs), "source VM stop → destination VM start"));
+  if (s.setupMs !== undefined) cards.push(card("Setup", formatMs(s.setupMs)));
+  const bytes = data.channels.reduce((sum, c) => sum + channelTotal(c.samples), 0);
+  cards.push(card("Bytes sent", formatBytes(bytes), `${data.channels.length} channel${data.channels.length === 1 ? "" : "s"}`));
+  const compared = data.devices.map(digestsEqual).filter((v) => v !== undefined);
+  const equal = compared.filter(Boolean).length;
+  cards.push(card("Devices", String(data.devices.length), compared.length ? `${equal} of ${compared.length} digests equal` : "no digests"));
+  for (const detail of s.details ?? []) cards.push(card(detail.label, detail.value));
+  return el("section", { class: "cards" }, cards.join(""));
+}
+
+function legend(data: ReportData): string {
+  const used = new Set(data.devices.flatMap((d) => [...d.source, ...d.destination].map((c) => c.state)));
+  const states = STATE_ORDER.filter((s) => used.has(s)).map((s) => el("span", { class: "key" }, el("i", { class: "swatch", style: `background:${STATE_STYLES[s].fill}` }, "") + s));
+  const kinds = new Set(data.markers.map((m) => m.kind));
+  const markers = (Object.keys(MARKER_STYLES) as MarkerKind[])
+    .filter((k) => kinds.has(k))
+    .map((k) => {
+      const style = MARKER_STYLES[k];
+      const icon =
+        k === "DEV_INIT_DATA_SENT"
+          ? el("i", { class: "diamond", style: `background:${style.color}` }, "")
+          : el("i", { class: "vline", style: `border-left:2px ${style.dash ? "dashed" : "solid"} ${style.color}` }, "");
+      return el("span", { class: "key", title: style.description }, icon + escapeXml(style.label));
+    });
+  const other = [
+    data.downtime ? el("span", { class: "key" }, el("i", { class: "swatch", style: `background:${DOWNTIME_FILL};border:1px solid ${DOWNTIME_EDGE}` }, "") + "downtime window") : "",
+    ...data.channels.map((c, i) => el("span", { class: "key" }, el("i", { class: "line", style: `background:${channelColor(i)}` }, "") + escapeXml(c.name))),
+    data.pending.length ? el("span", { class: "key" }, el("i", { class: "line", style: `background:${PENDING_COLOR}` }, "") + "pending") : "",
+    data.pending.length ? el("span", { class: "key" }, el("i", { class: "dash", style: `border-top:2px dashed ${THRESHOLD_COLOR}` }, "") + "threshold") : "",
+  ];
+  const row = (name: string, keys: string[]) => (keys.some(Boolean) ? el("div", { class: "legend-row" }, el("b", {}, name) + keys.join("")) : "");
+  return el("section", { class: "legend" }, row("States", states) + row("Markers", [...markers, other[0]]) + row("Series", other.slice(1)));
+}
+
+/** When the downtime is a sliver of the whole run, a second timeline around it shows what happened. */
+function zoomedSwitchover(data: ReportData, duration: number): string {
+  const window = data.downtime;
+  if (!window || window.endMs - window.startMs >= duration * ZOOM_BELOW) return "";
+  const pad = Math.max((window.endMs - window.startMs) * 0.25, duration * 0.002, 0.5);
+  const from = Math.max(0, window.startMs - pad);
+  const to = Math.min(duration, window.endMs + pad);
+  return el("section", { class: "panel" }, el("h2", {}, `Switchover in detail (${escapeXml(formatMs(from))} – ${escapeXml(formatMs(to))})`) + renderTimeline(data, { id: "zoom", from, to, width: WIDTH }));
+}
+
+function table(caption: string, head: string[], rows: string[][], cls = ""): string {
+  if (rows.length === 0) return "";
+  const thead = el("tr", {}, head.map((h) => el("th", {}, escapeXml(h))).join(""));
+  const tbody = rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, c)).join(""))).join("");
+  return el("section", { class: `panel ${cls}` }, el("h2", {}, escapeXml(caption)) + el("table", {}, `<thead>${thead}</thead><tbody>${tbody}</tbody>`));
+}
+
+const FLAG_NAMES: [number, string][] = [[1, "STOP_COPY"], [2, "P2P"], [4, "PRE_COPY"]];
+
+function flagsText(flags: number | undefined): string {
+  if (flags === undefined) return "";
+  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name).join("|") || "0";
+}
+
+function devicesTable(data: ReportData): string {
+  const rows = data.devices.map((d) => {
+    const equal = digestsEqual(d);
+    const verdict = equal === undefined ? "" : equal ? el("span", { class: "ok" }, "equal") : el("span", { class: "bad" }, "DIFFERENT");
+    const last = (changes: ReportDevice["source"]) => (changes.length ? changes[changes.length - 1].state : "");
+    return [
+      escapeXml(d.name),
+      escapeXml(flagsText(d.flags)),
+      d.bytes === undefined ? "" : escapeXml(formatBytes(d.bytes)),
+      `${last(d.source)} → ${last(d.destination)}`,
+      el("code", {}, escapeXml(d.sourceDigest ?? "")),
+      el("code", {}, escapeXml(d.destinationDigest ?? "")),
+      verdict,
+    ];
+  });
+  return table("Devices", ["device", "flags", "bytes", "final state (src → dst)", "source digest", "destination digest", "digests"], rows, "devices");
+}
+
+function channelsTable(data: ReportData): string {
+  const rows = data.channels.map((c, i) => {
+    const total = channelTotal(c.samples);
+    const active = c.samples.filter((s, j) => j === 0 || s.bytes !== c.samples[j - 1].bytes);
+    const span = active.length > 1 ? active[active.length - 1].t - active[0].t : 0;
+    return [
+      el("i", { class: "line", style: `background:${channelColor(i)}` }, "") + escapeXml(c.name),
+      escapeXml(formatBytes(total)),
+      span > 0 ? escapeXml(formatRate(total / span)) : "",
+    ];
+  });
+  return table("Channels", ["channel", "bytes", "average rate while sending"], rows, "channels");
+}
+
+function eventsTable(data: ReportData): string {
+  const events = [...data.markers].sort((a, b) => a.t - b.t);
+  const rows = events.map((m) => [escapeXml(formatMs(m.t)), escapeXml(MARKER_STYLES[m.kind].label), escapeXml(m.device ?? ""), escapeXml(MARKER_STYLES[m.kind].description)]);
+  return table("Events", ["time", "event", "device", "meaning"], rows, "events");
+}

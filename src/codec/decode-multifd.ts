@@ -1,0 +1,116 @@
+// Incremental parser of a multifd channel: the hello, then device-state packets validated by the
+// WASM scanner over a private window (the engine scans its own pool instead; this serves tools and
+// any reader of plain byte arrays).
+import type { ByteQueue } from "./byte-queue.js";
+import { CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTES } from "./constants.js";
+import type { NeedMore } from "./decode-main.js";
+import { decodeMultifdHello, type HelloExpectations } from "./multifd.js";
+import { MultifdScanner, packetIdstr, scanResultsBytes } from "./scan.js";
+import { createInstance, type CodecInstance } from "./wasm/load.js";
+
+export type MultifdRecord =
+  | { type: "hello"; offset: number; uuid: Uint8Array; channelId: number }
+  | {
+      type: "packet";
+      offset: number;
+      idstr: string;
+      instanceId: number;
+      idx: number;
+      /** VFIO flags: 1 = the config packet. */
+      flags: number;
+      /** The 12-byte packet header's flags. */
+      packetFlags: number;
+      /** The verified CRC32C trailer, when the extension is on. */
+      checksum?: number;
+      /** The device bytes after the VFIO header (a copy). */
+      data: Uint8Array;
+    };
+
+const MAX_RECORDS = 64;
+
+export interface MultifdParserOptions extends HelloExpectations {
+  maxPacketBytes: number;
+  checksum: boolean;
+}
+
+export class MultifdStreamParser {
+  private helloDone = false;
+  private readonly instance: CodecInstance;
+  private readonly scanner: MultifdScanner;
+  private readonly window: number;
+  private readonly capacity: number;
+  private filled = 0;
+  /** Stream offset of the window's first byte. */
+  private windowOffset = 0;
+  private readonly ready: MultifdRecord[] = [];
+  /** A bad packet found after good ones: thrown once those are delivered. */
+  private failure: Error | undefined;
+
+  constructor(private readonly options: MultifdParserOptions) {
+    this.capacity = DEVICE_STATE_HEADER_BYTES + options.maxPacketBytes + CHECKSUM_BYTES;
+    const resultsBytes = scanResultsBytes(MAX_RECORDS);
+    this.instance = createInstance(resultsBytes + this.capacity);
+    const results = this.instance.heapBase;
+    this.window = results + resultsBytes;
+    this.scanner = new MultifdScanner(this.instance, {
+      results,
+      maxRecords: MAX_RECORDS,
+      maxPayloadBytes: options.maxPacketBytes,
+      checksum: options.checksum,
+      subject: options.subject,
+    });
+  }
+
+  /** True at a packet boundary with nothing buffered. */
+  get complete(): boolean {
+    return this.helloDone && this.filled === 0 && this.ready.length === 0;
+  }
+
+  get expecting(): string {
+    return this.helloDone ? "packet" : "hello";
+  }
+
+  next(q: ByteQueue): MultifdRecord | NeedMore {
+    if (!this.helloDone) return this.hello(q);
+    const ready = this.ready.shift();
+    if (ready) return ready;
+    if (this.failure) throw this.failure;
+    const take = Math.min(q.length, this.capacity - this.filled);
+    q.copyTo(this.instance.bytes, this.window + this.filled, take);
+    q.skip(take);
+    this.filled += take;
+    const summary = this.scanner.scan(this.window, this.filled, this.windowOffset);
+    const bytes = this.instance.bytes;
+    for (let i = 0; i < summary.count; i++) {
+      const p = this.scanner.packet(i);
+      const start = this.window + p.offset;
+      this.ready.push({
+        type: "packet",
+        offset: this.windowOffset + p.offset,
+        idstr: packetIdstr(bytes, start),
+        instanceId: p.instanceId,
+        idx: p.idx,
+        flags: p.vfioFlags,
+        packetFlags: p.packetFlags,
+        ...(this.options.checksum ? { checksum: p.checksum } : {}),
+        data: bytes.slice(start + DEVICE_STATE_DATA_OFFSET, start + DEVICE_STATE_HEADER_BYTES + p.payloadLength),
+      });
+    }
+    bytes.copyWithin(this.window, this.window + summary.consumed, this.window + this.filled);
+    this.filled -= summary.consumed;
+    this.windowOffset += summary.consumed;
+    this.failure = summary.error;
+    if (this.failure && this.ready.length === 0) throw this.failure;
+    return this.ready.shift() ?? { type: "need-more", needed: Math.max(1, summary.needed - q.length) };
+  }
+
+  private hello(q: ByteQueue): MultifdRecord | NeedMore {
+    if (q.length < MULTIFD_HELLO_BYTES) return { type: "need-more", needed: MULTIFD_HELLO_BYTES - q.length };
+    const offset = q.position;
+    const hello = decodeMultifdHello(q.peek(MULTIFD_HELLO_BYTES), this.options);
+    q.skip(MULTIFD_HELLO_BYTES);
+    this.helloDone = true;
+    this.windowOffset = q.position;
+    return { type: "hello", offset, ...hello };
+  }
+}

@@ -1,0 +1,146 @@
+// The TypeScript face of the WASM multifd scanner (assembly/scan.ts): one call per receive window.
+import { DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET } from "./constants.js";
+import { WireEncodeError, WireFormatError } from "./errors.js";
+import type { CodecInstance } from "./wasm/load.js";
+
+/** Summary, then one record per packet: 8 u32 each (assembly/scan.ts). */
+export const SCAN_HEADER_BYTES = 32;
+export const SCAN_RECORD_BYTES = 32;
+/** The scanner's bound on next_packet_size: far below 4 GiB so its sums never wrap. */
+export const MAX_SCAN_PAYLOAD_BYTES = 1 << 30;
+
+export function scanResultsBytes(maxRecords: number): number {
+  return SCAN_HEADER_BYTES + maxRecords * SCAN_RECORD_BYTES;
+}
+
+/** A complete, validated device-state packet in the window. */
+export interface ScannedPacket {
+  /** Of the packet's first byte, from the window's start. */
+  offset: number;
+  /** next_packet_size: VFIO header + data. */
+  payloadLength: number;
+  /** Bytes on the wire: 276 + payload (+ 4 with the checksum). */
+  wireLength: number;
+  instanceId: number;
+  idx: number;
+  vfioFlags: number;
+  packetFlags: number;
+  /** The packet's verified CRC32C trailer; 0 when the extension is off. */
+  checksum: number;
+}
+
+export interface ScanSummary {
+  /**
+   * "need-more": the window ends inside a packet (or at a boundary); "results-full": call again
+   * after `consumed`; "error": the packet after the `count` good ones is bad (`error`).
+   */
+  stop: "need-more" | "results-full" | "error";
+  count: number;
+  /** Bytes of the complete packets reported, from the window's start. */
+  consumed: number;
+  /** With "need-more": bytes wanted past the window's end before the next packet completes or fails. */
+  needed: number;
+  /** With "error": what is wrong, at which stream offset. */
+  error?: WireFormatError;
+}
+
+const STOP_ERROR = 2;
+
+/** Scanner error numbers (assembly/scan.ts E_*) to stable codes and QEMU-like messages. */
+const SCAN_ERRORS: ReadonlyArray<readonly [string, string]> = [
+  ["", ""],
+  ["ERR_MULTIFD_BAD_MAGIC", "multifd packet magic is not 0x11223344"],
+  ["ERR_MULTIFD_BAD_VERSION", "multifd packet version is not 1"],
+  ["ERR_MULTIFD_UNKNOWN_FLAGS", "multifd packet has unknown flag bits"],
+  ["ERR_MULTIFD_COMPRESSION", "multifd device state packet is compressed"],
+  ["ERR_MULTIFD_NOT_DEVICE_STATE", "multifd packet is not a device state packet (RAM packets are not supported)"],
+  ["ERR_MULTIFD_SYNC_DEVICE_STATE", "received SYNC device state packet"],
+  ["ERR_MULTIFD_CHECKSUM_FLAG", "multifd packet has the CHECKSUM flag but checksums were not negotiated"],
+  ["ERR_MULTIFD_CHECKSUM_FLAG", "multifd packet lacks the negotiated CHECKSUM flag"],
+  ["ERR_MULTIFD_IDSTR_UNTERMINATED", "unterminated multifd device state idstr"],
+  ["ERR_MULTIFD_EMPTY_PACKET", "received empty device state packet"],
+  ["ERR_MULTIFD_PACKET_TOO_LARGE", "device state packet is over the configured maximum"],
+  ["ERR_MULTIFD_PACKET_TOO_SHORT", "device state packet too short for its VFIO header"],
+  ["ERR_MULTIFD_VFIO_VERSION", "device state packet has an unknown VFIO version"],
+  ["ERR_MULTIFD_BAD_IDX", "device state packet index is invalid (0xffffffff)"],
+  ["ERR_MULTIFD_CHECKSUM_MISMATCH", "device state packet CRC32C does not match"],
+];
+
+/** The error the scanner's error number stands for, at stream offset `offset`. */
+export function scanError(error: number, offset: number, subject?: string): WireFormatError {
+  const [code, message] = SCAN_ERRORS[error];
+  return new WireFormatError(code, message, offset, subject);
+}
+
+export interface ScannerOptions {
+  /** Results area in the instance's memory, `scanResultsBytes(maxRecords)` long, 4-byte aligned. */
+  results: number;
+  maxRecords: number;
+  /** Bound on next_packet_size (at most MAX_SCAN_PAYLOAD_BYTES). */
+  maxPayloadBytes: number;
+  /** The CHECKSUM extension was negotiated: every packet carries it and it is verified. */
+  checksum: boolean;
+  /** Channel name for errors. */
+  subject?: string;
+}
+
+/** Scans multifd receive windows that lie in one instance's memory. */
+export class MultifdScanner {
+  private readonly records: Uint32Array;
+
+  constructor(
+    readonly instance: CodecInstance,
+    readonly options: ScannerOptions,
+  ) {
+    const { results, maxRecords, maxPayloadBytes } = options;
+    if (results % 4 !== 0 || results < instance.heapBase || results + scanResultsBytes(maxRecords) > instance.byteLength || maxRecords < 1) {
+      throw new WireEncodeError("ERR_WIRE_ENCODE", "scanner results area is misaligned or outside the instance's host memory");
+    }
+    if (!(maxPayloadBytes >= 12 && maxPayloadBytes <= MAX_SCAN_PAYLOAD_BYTES)) {
+      throw new WireEncodeError("ERR_WIRE_ENCODE", `maxPayloadBytes ${maxPayloadBytes} is outside 12..${MAX_SCAN_PAYLOAD_BYTES}`);
+    }
+    this.records = new Uint32Array(instance.memory.buffer, results, scanResultsBytes(maxRecords) / 4);
+  }
+
+  /**
+   * Scans `length` bytes at `window` (a packet starts there). A bad packet stops the scan with its
+   * WireFormatError in `error`, its offset counted from `streamOffset` (the window's place in the
+   * stream); the packets before it are reported as usual.
+   */
+  scan(window: number, length: number, streamOffset = 0): ScanSummary {
+    const { results, maxRecords, maxPayloadBytes, checksum, subject } = this.options;
+    if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
+      throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
+    }
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, checksum ? 1 : 0, results, maxRecords);
+    const r = this.records;
+    const summary: ScanSummary = { stop: stop === 0 ? "need-more" : "results-full", count: r[1], consumed: r[2], needed: r[3] };
+    if (stop === STOP_ERROR) return { ...summary, stop: "error", error: scanError(r[4], streamOffset + r[5], subject) };
+    return summary;
+  }
+
+  /** Packet `i` of the last scan. */
+  packet(i: number): ScannedPacket {
+    const at = (SCAN_HEADER_BYTES + i * SCAN_RECORD_BYTES) / 4;
+    const r = this.records;
+    return {
+      offset: r[at],
+      payloadLength: r[at + 1],
+      wireLength: r[at + 2],
+      instanceId: r[at + 3],
+      idx: r[at + 4],
+      vfioFlags: r[at + 5],
+      packetFlags: r[at + 6],
+      checksum: r[at + 7],
+    };
+  }
+}
+
+const utf8Decoder = new TextDecoder("utf-8");
+
+/** The idstr of a packet whose first byte is at `packetStart` in `bytes` (up to its NUL). */
+export function packetIdstr(bytes: Uint8Array, packetStart: number): string {
+  const field = bytes.subarray(packetStart + DEVICE_STATE_IDSTR_OFFSET, packetStart + DEVICE_STATE_IDSTR_OFFSET + DEVICE_STATE_IDSTR_BYTES);
+  const end = field.indexOf(0);
+  return utf8Decoder.decode(field.subarray(0, end < 0 ? field.length : end));
+}

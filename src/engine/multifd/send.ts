@@ -1,0 +1,163 @@
+import {
+  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, encodeMultifdConfigData, frameDeviceStatePacket, MARKER_BYTES, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES,
+} from "../../codec/index.js";
+import type { MigratableDevice } from "../../device/types.js";
+import { DeviceState } from "../../fsm/states.js";
+import type { Channel } from "../../transport/types.js";
+import { cancelled, MultifdError } from "./errors.js";
+import { Lanes, type ChannelTraffic } from "./lanes.js";
+import { DEFAULT_MAX_CHUNK_BYTES, checkIdstr, type DeviceTraffic } from "./options.js";
+import { Arena, SlotPool } from "./pool.js";
+
+export interface MultifdSendOptions {
+  /** Append a CRC32C trailer to every packet (negotiated at setup; off = QEMU's exact bytes). */
+  checksum?: boolean;
+  /** Largest device read, QEMU's `data_buffer_size` (1 MiB). */
+  maxChunkBytes?: number;
+  /** Packet writes in flight per channel. */
+  writesPerChannel?: number;
+}
+
+/** What a multifd send carried, per channel and per device. */
+export interface MultifdSendReport {
+  channels: ChannelTraffic[];
+  devices: DeviceTraffic[];
+}
+
+/** One `send()`: the channels' lanes and the first failure, shared by every save worker. */
+interface SendRun {
+  lanes: Lanes;
+  stop(): Error | undefined;
+  fail(error: unknown): void;
+}
+
+/**
+ * The source half of multifd device-state transfer (QEMU's `save_complete_precopy_thread`). Built
+ * at setup: its buffer pool is allocated once, sized for `deviceCount` save workers reading while
+ * every channel has `writesPerChannel` packets in flight, and never grows.
+ */
+export class MultifdSender {
+  private readonly channels: readonly Channel[];
+  private readonly checksum: boolean;
+  private readonly maxChunkBytes: number;
+  private readonly writesPerChannel: number;
+  private readonly arena: Arena;
+  private readonly pool: SlotPool;
+
+  constructor(channels: readonly Channel[], deviceCount: number, options: MultifdSendOptions = {}) {
+    if (channels.length === 0) throw new MultifdError("ERR_MULTIFD_NO_CHANNELS", "multifd transfer needs at least one multifd channel");
+    this.channels = channels;
+    this.checksum = options.checksum ?? false;
+    this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.writesPerChannel = options.writesPerChannel ?? 2;
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + this.maxChunkBytes + CHECKSUM_BYTES;
+    const slots = channels.length * this.writesPerChannel + Math.max(1, deviceCount);
+    this.arena = new Arena([SlotPool.regionBytes(slotBytes, slots)]);
+    this.pool = new SlotPool(this.arena, slotBytes, slots);
+  }
+
+  /**
+   * Streams every device's STOP_COPY data, then its config packet: all devices in parallel, each
+   * from its own save worker. Devices must be in STOP_COPY. On failure or abort it destroys the
+   * channels (the peer must not wait for packets that will not come), waits for every write and
+   * worker to settle, and rejects with the first error.
+   */
+  async send(devices: readonly MigratableDevice[], signal?: AbortSignal): Promise<MultifdSendReport> {
+    const lanes = new Lanes(this.channels, this.writesPerChannel);
+    let failure: Error | undefined;
+    const run: SendRun = {
+      lanes,
+      stop: () => failure,
+      fail: (error) => {
+        if (failure) return;
+        failure = error instanceof Error ? error : new Error(String(error));
+        for (const channel of this.channels) channel.destroy(failure);
+        lanes.interrupt();
+        this.pool.released.notify();
+      },
+    };
+    const onAbort = () => run.fail(cancelled({}, signal?.reason));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const traffic = devices.map((device) => ({ device: device.name, instanceId: device.instanceId, bytes: 0, packets: 0 }));
+    try {
+      await Promise.all(devices.map((device, i) => this.saveDevice(device, traffic[i], run).catch(run.fail)));
+      await lanes.drain();
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+    if (failure) throw failure;
+    return { channels: lanes.traffic(), devices: traffic };
+  }
+
+  /** One device's save worker: data packets idx 0, 1, ... until a 0-byte read, then the config packet. */
+  private async saveDevice(device: MigratableDevice, traffic: DeviceTraffic, run: SendRun): Promise<void> {
+    if (device.state !== DeviceState.STOP_COPY) {
+      throw new MultifdError("ERR_MULTIFD_DEVICE_STATE", `multifd save needs the device in STOP_COPY, it is in ${DeviceState[device.state]}`, { device: device.name });
+    }
+    checkIdstr(device.name);
+    const memory = this.arena.instance.bytes;
+    const chunk = this.maxChunkBytes;
+    for (let idx = 0; ; idx++) {
+      const slot = await this.pool.acquire(run.stop);
+      const data = this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET;
+      let length: number;
+      try {
+        // The device reads straight into the slot, behind the room left for both headers.
+        length = await device.read(memory.subarray(data, data + chunk));
+        if (!Number.isInteger(length) || length < 0 || length > chunk) {
+          throw new MultifdError("ERR_MULTIFD_DEVICE_READ", `device read returned ${length} for a ${chunk}-byte buffer`, { device: device.name, idx });
+        }
+      } catch (error) {
+        this.pool.release(slot);
+        throw error;
+      }
+      if (length > 0) {
+        await this.sendSlot(slot, device, idx, 0, length, traffic, run);
+        continue;
+      }
+      this.pool.release(slot);
+      return this.sendConfig(device, idx, traffic, run);
+    }
+  }
+
+  private async sendConfig(device: MigratableDevice, idx: number, traffic: DeviceTraffic, run: SendRun): Promise<void> {
+    const blob = device.saveConfig();
+    if (blob.length + 2 * MARKER_BYTES > this.maxChunkBytes) {
+      throw new MultifdError("ERR_MULTIFD_CONFIG_TOO_LARGE", `config blob of ${blob.length} bytes does not fit a ${this.maxChunkBytes}-byte packet`, { device: device.name, idx });
+    }
+    const data = encodeMultifdConfigData(blob);
+    const slot = await this.pool.acquire(run.stop);
+    this.arena.instance.bytes.set(data, this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET);
+    await this.sendSlot(slot, device, idx, VFIO_CONFIG_FLAG, data.length, traffic, run);
+  }
+
+  /** Frames the slot in place and hands it to a channel; the slot returns to the pool when the write settles. */
+  private async sendSlot(slot: number, device: MigratableDevice, idx: number, flags: number, dataLength: number, traffic: DeviceTraffic, run: SendRun): Promise<void> {
+    const { instance } = this.arena;
+    const start = this.pool.offset(slot);
+    let packet: Uint8Array;
+    try {
+      const fields = { idstr: device.name, instanceId: device.instanceId, idx, flags, dataLength, checksum: this.checksum };
+      packet = instance.bytes.subarray(start, start + frameDeviceStatePacket(instance, start, fields));
+      await run.lanes.send(packet, run.stop, (error) => {
+        this.pool.release(slot);
+        if (error) return run.fail(error);
+        traffic.bytes += VFIO_HEADER_BYTES + dataLength;
+        traffic.packets++;
+      });
+    } catch (error) {
+      this.pool.release(slot);
+      throw error;
+    }
+  }
+}
+
+/** A one-shot sender (the engine builds a `MultifdSender` at setup instead, outside the downtime). */
+export function sendDeviceState(
+  devices: readonly MigratableDevice[],
+  channels: readonly Channel[],
+  options: MultifdSendOptions & { signal?: AbortSignal } = {},
+): Promise<MultifdSendReport> {
+  return new MultifdSender(channels, devices.length, options).send(devices, options.signal);
+}

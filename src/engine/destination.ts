@@ -3,7 +3,7 @@
 import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
-import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
+import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
@@ -77,7 +77,7 @@ class DestinationSession {
       const configuration = await reader.next();
       if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
       const peer = this.#parsePeerConfig(configuration.json);
-      const own = this.#config(peer.uuid);
+      const own = buildConfig(peer.uuid, this.#ack, this.#plan, this.#devices);
       await this.#send({ type: "config", json: own });
       const differences = compareConfigs(peer, own);
       if (differences.length > 0) throw new SetupMismatchError(differences);
@@ -174,17 +174,6 @@ class DestinationSession {
     } catch {
       throw new ProtocolError("main", "malformed CONFIGURATION section");
     }
-  }
-
-  #config(uuid: string): SetupConfig {
-    return {
-      version: 1,
-      uuid,
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
-      multifdChannels: this.#plan.channels,
-      configBlob: "length-delimited",
-      devices: describeDevices(this.#devices),
-    };
   }
 
   /** The main loop of `qemu_loadvm_state` until EOF; returns when SWITCHOVER_START arrived. */

@@ -3,7 +3,7 @@ import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHe
 import { setDeviceState } from "../device/index.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
-import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
+import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { ConvergenceMeter, RateLimiter, Waker } from "./convergence.js";
 import { MigrationCancelledError, P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
 import { MainWriter } from "./main-writer.js";
@@ -114,7 +114,7 @@ class SourceSession {
       this.#writer = w;
 
       // SETUP: file header, our configuration, OPEN_RETURN_PATH; the destination answers CONFIG.
-      const config = this.#config();
+      const config = buildConfig(globalThis.crypto.randomUUID(), this.#ack, this.#plan, this.#devices);
       const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
       const shut = new Promise<number>((resolve) => (this.#shut = resolve));
       const returnPath = this.#readReturnPath(channel).then(
@@ -232,17 +232,6 @@ class SourceSession {
     if (this.#devices.length <= 1) return;
     const lacking = this.#devices.filter((d) => !(d.flags & MigrationFlags.P2P)).map((d) => d.name);
     if (lacking.length > 0) throw new P2pRequiredError(lacking);
-  }
-
-  #config(): SetupConfig {
-    return {
-      version: 1,
-      uuid: globalThis.crypto.randomUUID(),
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
-      multifdChannels: this.#plan.channels,
-      configBlob: "length-delimited",
-      devices: describeDevices(this.#devices),
-    };
   }
 
   /** Pre-copy: QEMU's `migration_iteration_run` loop until switchover is due. */

@@ -1,6 +1,6 @@
 // Scalar CRC32C kernels on the raw register: slice-by-8, and three slice-by-8 streams interleaved
-// over blocks of 3 * STREAM_BYTES so their table loads overlap instead of waiting on one chain.
-import { SLICE, STREAM_BYTES, shiftStream, stepByte } from "./crc32c-tables";
+// over blocks of 3 streams so their table loads overlap instead of waiting on one chain.
+import { SLICE, shiftBy, stepByte } from "./crc32c-tables";
 
 // Byte k of `v` times 4, the offset of its table entry: two operations instead of three.
 // @ts-ignore: decorator
@@ -50,22 +50,25 @@ export function crcSlice8(c: u32, ptr: usize, len: usize): u32 {
   return c;
 }
 
-/** Bytes one block of the interleaved scalar kernel consumes. */
-export const SCALAR_BLOCK: usize = 3 * STREAM_BYTES;
+/** Streams of the interleaved scalar kernel: a block is this many streams. */
+export const SCALAR_STREAMS: usize = 3;
 
-/** Three interleaved streams over `blocks` whole blocks at `ptr`, combined by shifts. */
-export function crcScalarBlocks(c: u32, ptr: usize, blocks: usize): u32 {
+/**
+ * Three interleaved streams of `stream` bytes (a multiple of 8) over `blocks` whole blocks at
+ * `ptr`, combined with `shift`, the shift table for `stream` bytes.
+ */
+export function crcScalarBlocks(c: u32, ptr: usize, blocks: usize, stream: usize, shift: usize): u32 {
   for (let b: usize = 0; b < blocks; b++) {
     let c0 = c;
     let c1: u32 = 0;
     let c2: u32 = 0;
-    for (let i: usize = 0; i < STREAM_BYTES; i += 8) {
+    for (let i: usize = 0; i < stream; i += 8) {
       c0 = slice8(c0, ptr + i);
-      c1 = slice8(c1, ptr + STREAM_BYTES + i);
-      c2 = slice8(c2, ptr + 2 * STREAM_BYTES + i);
+      c1 = slice8(c1, ptr + stream + i);
+      c2 = slice8(c2, ptr + 2 * stream + i);
     }
-    c = shiftStream(shiftStream(c0) ^ c1) ^ c2;
-    ptr += SCALAR_BLOCK;
+    c = shiftBy(shift, shiftBy(shift, c0) ^ c1) ^ c2;
+    ptr += SCALAR_STREAMS * stream;
   }
   return c;
 }

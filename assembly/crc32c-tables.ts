@@ -3,14 +3,19 @@
 
 const POLY: u32 = 0x82f63b78;
 
-/** Bytes each interleaved stream covers per block; the combine step shifts by exactly this length. */
-export const STREAM_BYTES: usize = 256;
+/**
+ * Bytes each interleaved stream covers per block, long for bulk and short for inputs of a few KiB.
+ * Combining streams shifts by exactly this length, so each length has its shift table.
+ */
+export const LONG_STREAM: usize = 256;
+export const SHORT_STREAM: usize = 64;
 
 /** Slice-by-8 tables: SLICE + k*1024 holds T_k[n] = raw CRC of byte n followed by k zero bytes. */
 export const SLICE = memory.data(8 * 256 * 4, 64);
 
-/** SHIFT + k*1024 + 4n: the register (n << 8k) advanced over STREAM_BYTES zero bytes. */
-export const SHIFT = memory.data(4 * 256 * 4, 64);
+/** SHIFT_x + k*1024 + 4n: the register (n << 8k) advanced over x_STREAM zero bytes. */
+export const SHIFT_LONG = memory.data(4 * 256 * 4, 64);
+export const SHIFT_SHORT = memory.data(4 * 256 * 4, 64);
 
 /** Nibble tables for the SIMD step: 16 bytes each, byte k of T_0[n] (lo) and of T_0[n << 4] (hi). */
 export const NIBBLE_LO = memory.data(4 * 16, 64);
@@ -35,17 +40,17 @@ function advanceZeros(c: u32, count: usize): u32 {
   return c;
 }
 
-function buildShift(): void {
+function buildShift(table: usize, zeros: usize): void {
   // The shift is linear: advance each of the 32 single-bit registers, then XOR their images.
   const bits = memory.data(32 * 4, 64);
-  for (let b: u32 = 0; b < 32; b++) store<u32>(bits + (b << 2), advanceZeros(1 << b, STREAM_BYTES));
+  for (let b: u32 = 0; b < 32; b++) store<u32>(bits + (b << 2), advanceZeros(1 << b, zeros));
   for (let k: u32 = 0; k < 4; k++) {
     for (let n: u32 = 0; n < 256; n++) {
       let image: u32 = 0;
       for (let b: u32 = 0; b < 8; b++) {
         if (n & (1 << b)) image ^= load<u32>(bits + ((k * 8 + b) << 2));
       }
-      store<u32>(SHIFT + ((k * 256 + n) << 2), image);
+      store<u32>(table + ((k * 256 + n) << 2), image);
     }
   }
 }
@@ -62,7 +67,8 @@ function buildNibbles(): void {
 }
 
 buildSlice();
-buildShift();
+buildShift(SHIFT_LONG, LONG_STREAM);
+buildShift(SHIFT_SHORT, SHORT_STREAM);
 buildNibbles();
 
 /** One byte step of the raw register. */
@@ -71,13 +77,13 @@ buildNibbles();
   return load<u32>(SLICE + (((c ^ byte) & 0xff) << 2)) ^ (c >>> 8);
 }
 
-/** The raw register advanced over STREAM_BYTES zero bytes. */
+/** The raw register advanced over the zero bytes of a shift table (SHIFT_LONG or SHIFT_SHORT). */
 // @ts-ignore: decorator
-@inline export function shiftStream(c: u32): u32 {
+@inline export function shiftBy(table: usize, c: u32): u32 {
   return (
-    load<u32>(SHIFT + ((c & 0xff) << 2)) ^
-    load<u32>(SHIFT + (((c >>> 8) & 0xff) << 2), 1024) ^
-    load<u32>(SHIFT + (((c >>> 16) & 0xff) << 2), 2048) ^
-    load<u32>(SHIFT + ((c >>> 24) << 2), 3072)
+    load<u32>(table + ((c << 2) & 0x3fc)) ^
+    load<u32>(table + ((c >>> 6) & 0x3fc), 1024) ^
+    load<u32>(table + ((c >>> 14) & 0x3fc), 2048) ^
+    load<u32>(table + ((c >>> 22) & 0x3fc), 3072)
   );
 }

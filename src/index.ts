@@ -6,4 +6,5 @@
 export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
 export * from "./codec/index.js";
 export * from "./fsm/index.js";
+export * from "./device/index.js";
 export * from "./transport/index.js";

@@ -23,8 +23,9 @@ export interface MigratableDevice {
   readonly state: DeviceState;
   /**
    * Takes one arc of the state machine (`VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE` with an adjacent
-   * state). Opens and closes the saving and resuming data streams on the uAPI's arcs. On failure it
-   * rejects and the device may be left in its old state or in ERROR.
+   * state: the hop `nextState()` gives). Opens and closes the saving and resuming data streams on
+   * the uAPI's arcs. On failure it rejects and the device may be left in its old state or in ERROR.
+   * Multi-arc transitions go through `setDeviceState()`, which walks the path and recovers.
    */
   setState(next: DeviceState): Promise<void>;
   /**
@@ -44,6 +45,11 @@ export interface MigratableDevice {
   loadConfig(blob: Uint8Array): Promise<void>;
   /** Device reset: back to RUNNING from any state, ERROR included, discarding any data stream. */
   reset(): Promise<void>;
-  /** Optional: a digest of the device's whole state, so a migration can prove byte equality. */
+  /**
+   * Optional: a digest of the device's whole state now (data and config), so a migration can prove
+   * byte equality. Compare the source's, taken once its STOP_COPY data was read, with the
+   * destination's, taken once all data and the config were written (in RESUMING, or after
+   * RESUMING -> STOP) and before it runs: a running device changes its state.
+   */
   digest?(): string;
 }

@@ -3,3 +3,11 @@
 export type { Acceptor, Channel, Dialer } from "./types.js";
 export { ChannelError, type ChannelErrorCode } from "./errors.js";
 export { memoryNetwork, memoryPair, type MemoryPairOptions } from "./memory.js";
+export {
+  messagePortAcceptor,
+  messagePortChannel,
+  messagePortDialer,
+  type MessagePortChannelOptions,
+  type PortLike,
+} from "./message-port.js";
+export { shapeChannel, shapeDialer, type LinkShape } from "./shaped.js";

@@ -71,8 +71,8 @@ class MemoryChannel implements Channel {
     if (this.destroyed) return;
     this.destroyed = true;
     const err = new ChannelError("ERR_CHANNEL_RESET", this.name, "peer destroyed the channel");
-    // Bytes the peer sent before its orderly end stay readable, as after a TCP FIN.
-    if (!this.incoming.isEnded) this.incoming.fail(err);
+    // What the peer sent before stays readable; then reads fail (or end, if it had ended in order).
+    if (!this.incoming.isEnded) this.incoming.failAfterQueued(err);
     this.outgoing.fail(err);
     this.resolveClosed();
   }

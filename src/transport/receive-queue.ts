@@ -13,10 +13,14 @@ interface Chunk {
  * bytes left the queue or a reader is waiting.
  */
 export class ReceiveQueue {
-  private readonly chunks: Chunk[] = [];
+  /** Chunks from `head` on are unread; a head index, not shift(), keeps many tiny chunks linear. */
+  private chunks: Chunk[] = [];
+  private head = 0;
   private bufferedBytes = 0;
   private ended = false;
   private failure: Error | undefined;
+  /** A peer's abort that arrived behind data: reads get that data first, then this error. */
+  private failureAfterQueued: Error | undefined;
   private pending: { target: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
 
   constructor(
@@ -44,7 +48,7 @@ export class ReceiveQueue {
 
   /** Appends received bytes; `release` runs when they have all been read or the queue failed. */
   push(bytes: Uint8Array, release?: () => void): void {
-    if (this.failure || this.ended) {
+    if (this.failure || this.failureAfterQueued || this.ended) {
       release?.();
       return;
     }
@@ -75,15 +79,24 @@ export class ReceiveQueue {
   fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const chunk of this.chunks) chunk.release?.();
-    this.chunks.length = 0;
+    for (let i = this.head; i < this.chunks.length; i++) this.chunks[i].release?.();
+    this.chunks = [];
+    this.head = 0;
     this.bufferedBytes = 0;
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(err);
   }
 
+  /** Like `fail`, once the bytes already queued have been read (a peer's reset behind its data). */
+  failAfterQueued(err: Error): void {
+    if (this.failure || this.failureAfterQueued) return;
+    if (this.bufferedBytes === 0) return this.fail(err);
+    this.failureAfterQueued = err;
+  }
+
   read(target: Uint8Array): Promise<number> {
+    if (this.bufferedBytes === 0 && this.failureAfterQueued) this.fail(this.failureAfterQueued);
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending) {
       return Promise.reject(new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), "a read is already pending"));
@@ -101,19 +114,26 @@ export class ReceiveQueue {
 
   private copyOut(target: Uint8Array): number {
     let filled = 0;
-    while (filled < target.length && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
+    while (filled < target.length && this.head < this.chunks.length) {
+      const chunk = this.chunks[this.head];
       const n = Math.min(chunk.bytes.length, target.length - filled);
       target.set(n === chunk.bytes.length ? chunk.bytes : chunk.bytes.subarray(0, n), filled);
       filled += n;
       if (n === chunk.bytes.length) {
-        this.chunks.shift();
+        this.head++;
         chunk.release?.();
       } else {
         chunk.bytes = chunk.bytes.subarray(n);
       }
     }
     this.bufferedBytes -= filled;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     this.onConsumed();
     return filled;
   }

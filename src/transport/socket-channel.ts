@@ -11,6 +11,11 @@ export interface ReceiveOptions {
   receiveSlotSize?: number;
   /** Pooled receive buffers per channel; they bound what is buffered unread. Default 8. */
   receiveSlots?: number;
+  /**
+   * Memory to carve this channel's receive buffers from (e.g. a part of WASM linear memory the
+   * codec scans); one region per channel. Default: a fresh page-aligned WebAssembly.Memory.
+   */
+  receiveRegion?: Uint8Array;
 }
 
 /** Node's `onread` option: the socket reads into buffers we lend instead of allocating. */
@@ -67,7 +72,7 @@ export class SocketChannel implements Channel {
     public name: string,
     options: ReceiveOptions = {},
   ) {
-    this.pool = new BufferPool({ slotSize: options.receiveSlotSize, slots: options.receiveSlots });
+    this.pool = new BufferPool({ slotSize: options.receiveSlotSize, slots: options.receiveSlots, region: options.receiveRegion });
     this.incoming = new ReceiveQueue(() => this.name, () => this.maybeResume());
   }
 

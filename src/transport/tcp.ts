@@ -1,8 +1,9 @@
 import * as net from "node:net";
 import type { Acceptor, Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
-import { ChannelError, abortedError } from "./errors.js";
-import { SocketChannel, socketError, type ReceiveOptions } from "./socket-channel.js";
+import { ChannelError } from "./errors.js";
+import { SocketChannel, type ReceiveOptions } from "./socket-channel.js";
+import { closeServer, connectSocket, listen } from "./socket-setup.js";
 
 export interface TcpConnectOptions extends ReceiveOptions {
   host: string;
@@ -21,36 +22,6 @@ export interface TcpListenOptions extends ReceiveOptions {
 /** An Acceptor listening on a socket; `address` is where it is bound. */
 export interface SocketAcceptor extends Acceptor {
   readonly address: { host: string; port: number };
-}
-
-/** Opens a socket (net or tls) and resolves once it is ready for the channel, or rejects typed. */
-export function connectSocket(
-  name: string,
-  signal: AbortSignal | undefined,
-  open: () => net.Socket,
-  readyEvent: "connect" | "secureConnect",
-): Promise<net.Socket> {
-  if (signal?.aborted) return Promise.reject(abortedError(name, signal));
-  return new Promise<net.Socket>((resolve, reject) => {
-    const socket = open();
-    const done = (err?: Error) => {
-      socket.off(readyEvent, onReady);
-      socket.off("error", onError);
-      signal?.removeEventListener("abort", onAbort);
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else {
-        resolve(socket);
-      }
-    };
-    const onReady = () => done();
-    const onError = (err: Error) => done(socketError(name, err));
-    const onAbort = () => done(abortedError(name, signal!));
-    socket.once(readyEvent, onReady);
-    socket.once("error", onError);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** A Dialer whose every channel is a new TCP connection to `host:port`. */
@@ -93,23 +64,4 @@ export async function tcpListen(options: TcpListenOptions): Promise<SocketAccept
     accept: (signal) => queue.accept(signal),
     close: () => closeServer(server, queue),
   };
-}
-
-export function listen(server: net.Server, host: string, port: number): Promise<{ host: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(socketError(`tcp://${host}:${port}`, err));
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      const bound = server.address() as net.AddressInfo;
-      resolve({ host: bound.address, port: bound.port });
-    });
-  });
-}
-
-/** Stops listening and refuses what was not accepted; accepted channels stay open. */
-export function closeServer(server: net.Server, queue: AcceptQueue): Promise<void> {
-  queue.close();
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => server.close(() => resolve()));
 }

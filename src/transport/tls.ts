@@ -2,9 +2,10 @@ import * as tls from "node:tls";
 import { isIP, type Socket } from "node:net";
 import type { Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
-import { ChannelError } from "./errors.js";
+import { ChannelError, abortedError } from "./errors.js";
 import { SocketChannel, socketError } from "./socket-channel.js";
-import { closeServer, connectSocket, listen, type SocketAcceptor, type TcpConnectOptions, type TcpListenOptions } from "./tcp.js";
+import { closeServer, connectSocket, listen } from "./socket-setup.js";
+import type { SocketAcceptor, TcpConnectOptions, TcpListenOptions } from "./tcp.js";
 
 type Pem = string | Buffer | Array<string | Buffer>;
 
@@ -46,8 +47,10 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * the peer's: a channel is handed out only when both ends accepted, and a refusal or a silent peer
  * fails on both ends with ERR_TLS_HANDSHAKE.
  */
-async function confirmHandshake(channel: SocketChannel): Promise<void> {
+async function confirmHandshake(channel: SocketChannel, signal?: AbortSignal): Promise<void> {
   const timer = setTimeout(() => channel.destroy(new ChannelError("ERR_TLS_HANDSHAKE", channel.name, "peer did not confirm the TLS handshake in time")), HANDSHAKE_TIMEOUT_MS);
+  const onAbort = () => channel.destroy(abortedError(channel.name, signal!));
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await channel.write(new Uint8Array([ACK]));
     const got = new Uint8Array(1);
@@ -57,10 +60,11 @@ async function confirmHandshake(channel: SocketChannel): Promise<void> {
   } catch (err) {
     const typed = handshakeError(channel.name, err as Error);
     channel.destroy(typed);
-    throw typed.code === "ERR_TLS_HANDSHAKE" ? typed
+    throw typed.code === "ERR_TLS_HANDSHAKE" || typed.code === "ERR_CHANNEL_ABORTED" ? typed
       : new ChannelError("ERR_TLS_HANDSHAKE", channel.name, `peer closed the connection during the TLS handshake (it refused our certificate?): ${typed.message}`, { cause: typed });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -90,7 +94,7 @@ export function tlsConnect(options: TlsConnectOptions): Dialer {
         throw handshakeError(name, err as Error);
       }
       channel.attach(socket, "pooled");
-      await confirmHandshake(channel);
+      await confirmHandshake(channel, signal);
       return channel;
     },
   };

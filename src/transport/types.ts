@@ -18,7 +18,11 @@ export interface Channel {
   read(target: Uint8Array): Promise<number>;
   /** Flushes pending writes, then ends the sending direction (the peer reads 0). */
   end(): Promise<void>;
-  /** Tears the channel down at once; pending and later reads and writes reject with `reason`. */
+  /**
+   * Tears the channel down at once; pending and later reads and writes reject with `reason`
+   * (default ERR_CHANNEL_DESTROYED). The peer's reads fail with ERR_CHANNEL_RESET after what it
+   * already received (over TCP and TLS the kernel may show it as an end instead; its writes fail).
+   */
   destroy(reason?: Error): void;
   /** Settles when the channel is fully closed (both directions, resources released). Never rejects. */
   readonly closed: Promise<void>;
@@ -26,11 +30,22 @@ export interface Channel {
 
 /** The source side opens channels. */
 export interface Dialer {
+  /**
+   * Opens a channel named `name` (the acceptor's side gets the same name where the transport can
+   * carry it: memory, MessagePort). Rejects typed: ERR_CHANNEL_REFUSED, ERR_TLS_HANDSHAKE,
+   * ERR_CHANNEL_ABORTED when `signal` aborts.
+   */
   dial(name: string, signal?: AbortSignal): Promise<Channel>;
 }
 
 /** The destination side accepts them. */
 export interface Acceptor {
+  /**
+   * The next incoming channel, in arrival order. Rejects with ERR_ACCEPTOR_CLOSED after `close()`,
+   * ERR_CHANNEL_ABORTED when `signal` aborts, or with a refused peer's error (ERR_TLS_HANDSHAKE);
+   * after a refusal the acceptor stays open and may be asked again.
+   */
   accept(signal?: AbortSignal): Promise<Channel>;
+  /** Stops accepting: pending accepts reject, channels not yet accepted are destroyed; accepted ones stay open. */
   close(): Promise<void>;
 }

@@ -36,3 +36,25 @@ describe("memoryNetwork", () => {
     await acceptor.close();
   });
 });
+
+describe("memoryPair queueing", () => {
+  it("keeps 200 000 one-byte writes in order without a reader (linear queue)", async () => {
+    const [a, b] = memoryPair();
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200_000; i++) writes.push(a.write(new Uint8Array([i & 0xff])));
+    await Promise.all(writes);
+    const got = new Uint8Array(200_000);
+    for (let filled = 0; filled < got.length; ) filled += await b.read(got.subarray(filled, filled + 777));
+    expect(got.every((x, i) => x === (i & 0xff))).toBe(true);
+  });
+
+  it("lets a reader drain what a destroyed peer sent, then fails typed", async () => {
+    const [a, b] = memoryPair();
+    await a.write(new Uint8Array([1, 2, 3]));
+    a.destroy();
+    const buf = new Uint8Array(8);
+    expect(await b.read(buf)).toBe(3);
+    await expect(b.read(buf)).rejects.toMatchObject({ code: "ERR_CHANNEL_RESET" });
+    await expect(b.write(buf)).rejects.toMatchObject({ code: "ERR_CHANNEL_RESET" });
+  });
+});

@@ -44,6 +44,25 @@ describe("tcp dialing and listening", () => {
   });
 });
 
+describe("tcp receive buffers", () => {
+  it("receives into the caller's region when one is given (e.g. WASM memory)", async () => {
+    const memory = new WebAssembly.Memory({ initial: 4 });
+    const region = new Uint8Array(memory.buffer, 65536, 4 * 16384);
+    const acceptor = await tcpListen({ port: 0, receiveRegion: region, receiveSlotSize: 16384, receiveSlots: 4 });
+    const [a, b] = await Promise.all([tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main"), acceptor.accept()]);
+    const marker = new TextEncoder().encode("bytes that land in wasm memory");
+    await a.write(marker);
+    const got = new Uint8Array(64);
+    const n = await b.read(got);
+    expect(new TextDecoder().decode(got.subarray(0, n))).toBe("bytes that land in wasm memory");
+    expect(Buffer.from(region).indexOf(Buffer.from(marker))).toBeGreaterThanOrEqual(0);
+    expect(Buffer.from(new Uint8Array(memory.buffer, 0, 65536)).indexOf(Buffer.from(marker))).toBe(-1);
+    a.destroy();
+    b.destroy();
+    await acceptor.close();
+  });
+});
+
 describe("BufferPool", () => {
   it("carves 64-byte aligned, disjoint slots from a page-aligned memory", () => {
     const pool = new BufferPool({ slotSize: 1000, slots: 4 });

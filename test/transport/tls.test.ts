@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tlsConnect, tlsListen, type TlsOptions } from "../../src/transport/tls.js";
 import type { SocketAcceptor } from "../../src/transport/tcp.js";
 import { makeTestCerts, type TestCerts } from "../support/certs.js";
-import { MiB, acceptorTarget, channelCompliance, randomBytes } from "./compliance.js";
+import { MiB, acceptorTarget, channelCompliance, randomBytes, settlesWithin } from "./compliance.js";
 
 const certs: TestCerts = makeTestCerts();
 const serverTls: TlsOptions = { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert, requireClientCert: true };
@@ -103,5 +103,19 @@ describe("tls refusals", () => {
     for (let at = 0; at < plaintext.length; at += 4096) {
       expect(recorded.indexOf(Buffer.from(plaintext.subarray(at, at + 32)))).toBe(-1);
     }
+  });
+});
+
+describe("tls acceptor close", () => {
+  it("resolves while accepted channels stay open and usable", async () => {
+    const acceptor = await tlsListen({ port: 0, tls: serverTls });
+    const [a, b] = await Promise.all([tlsConnect({ host: "127.0.0.1", port: acceptor.address.port, tls: clientTls }).dial("main"), acceptor.accept()]);
+    expect(await settlesWithin(acceptor.close(), 2000)).toBe(true);
+    await a.write(new Uint8Array([7]));
+    const buf = new Uint8Array(1);
+    expect(await b.read(buf)).toBe(1);
+    await expect(tlsConnect({ host: "127.0.0.1", port: acceptor.address.port, tls: clientTls }).dial("late")).rejects.toMatchObject({ code: "ERR_CHANNEL_REFUSED" });
+    a.destroy();
+    b.destroy();
   });
 });

@@ -1,0 +1,68 @@
+// `vfio-migration simulate`: both ends in one process over a memory pair or loopback TCP.
+import { migrate } from "../../engine/source.js";
+import { receive } from "../../engine/destination.js";
+import { settlesWithin } from "../../engine/session.js";
+import { TraceRecorder } from "../../engine/trace.js";
+import { memoryNetwork } from "../../transport/index.js";
+import { tcpConnect, tcpListen } from "../../transport/tcp.js";
+import type { Acceptor, Dialer } from "../../transport/types.js";
+import { buildDevices } from "../devices.js";
+import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
+import { prepare } from "../command.js";
+import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
+import { progressView } from "../progress.js";
+import { printReport, simulateReport } from "../report.js";
+
+const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
+  [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
+  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
+  [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--cancel-after MS] [--json]
+sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
+
+/** How long the destination may take to notice a failed source on its own. */
+const DESTINATION_GRACE_MS = 2000;
+
+const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, transport: { type: "string", default: "memory" } } as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const prepared = await prepare(argv, OPTIONS, USAGE, (args) => {
+    if (args.transport !== "memory" && args.transport !== "tcp") throw usageError(`--transport: expected memory or tcp, got '${args.transport}'`);
+    return {
+      args,
+      sources: buildDevices(args),
+      destinations: buildDevices(args),
+      multifd: multifdFrom(args),
+      capabilities: capabilitiesFrom(args),
+      tuning: sourceTuning(args),
+      cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
+    };
+  });
+  if (prepared.exit !== undefined) return prepared.exit;
+  const { json, setup } = prepared;
+  const { args, sources, destinations, multifd, capabilities, tuning, cancelAfter } = setup;
+  const { dialer, acceptor } = await network(args.transport as "memory" | "tcp");
+  const trace = new TraceRecorder();
+  const controller = new AbortController();
+  const stopDestination = new AbortController();
+  const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
+  const totalBytes = sources.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0);
+  const view = progressView(totalBytes);
+  try {
+    const receiving = receive({ devices: destinations, acceptor, trace, capabilities, multifd, signal: stopDestination.signal });
+    const source = await migrate({ devices: sources, dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
+    // A source that failed before connecting leaves the destination waiting for a channel: stop it.
+    if (!(await settlesWithin(receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
+    const destination = await receiving;
+    view.stop();
+    return printReport(simulateReport(source, destination), json);
+  } finally {
+    clearTimeout(timer);
+    await acceptor.close();
+  }
+}
+
+async function network(transport: "memory" | "tcp"): Promise<{ dialer: Dialer; acceptor: Acceptor }> {
+  if (transport === "memory") return memoryNetwork();
+  const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
+  return { acceptor, dialer: tcpConnect(acceptor.address) };
+}

@@ -1,0 +1,40 @@
+// A progress bar on stderr when it is a terminal (cli-progress); nothing otherwise. It never touches
+// stdout, so it goes along with --json.
+import cliProgress from "cli-progress";
+import type { MigrationProgress } from "../engine/result.js";
+import { formatBytes } from "./sizes.js";
+
+export interface ProgressView {
+  update(progress: MigrationProgress): void;
+  stop(): void;
+}
+
+/** `total` is the bytes expected to move (for the bar's length); the bar shows phase and why it waits. */
+export function progressView(total: number): ProgressView {
+  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: " {phase} |{bar}| {sent} / {total_h}  {bw}/s  iter {iteration}  {note}",
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(Math.max(1, total), 0, { phase: "setup", sent: "0 B", total_h: formatBytes(total), bw: "0 B", iteration: 0, note: "" });
+  return {
+    update(p) {
+      const sent = p.bytes.main + p.bytes.multifd.reduce((a, b) => a + b, 0);
+      bar.update(Math.min(sent, total), {
+        phase: p.phase,
+        sent: formatBytes(sent),
+        bw: formatBytes(Math.round(p.bandwidth)),
+        iteration: p.iteration,
+        note: p.waitingForAck ? "waiting for switchover ack" : (p.notConverging ?? ""),
+      });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Human sizes and rates on the command line: 300MB (10^6), 100MiB (2^20), 60, 1.5GiB.
+import { VfioMigrationError } from "../errors.js";
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gib: 2 ** 30,
+};
+
+/** Parses a byte count (or a rate in bytes/s: `800MB` = 800e6 B/s); `--name` is for the error. */
+export function parseSize(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*(?:\/s)?\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new VfioMigrationError("ERR_CLI_USAGE", `${option}: '${text}' is not a size (e.g. 60, 300MB, 100MiB, 2GiB)`);
+  }
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** Formats bytes for people: 314572800 -> "300.0 MiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = "B";
+  for (const u of units) {
+    if (value < 1024) break;
+    value /= 1024;
+    unit = u;
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}

@@ -1,0 +1,65 @@
+import type { DeviceState } from "../fsm/states.js";
+import type { TraceEntry } from "./trace.js";
+
+/** QEMU's MigrationStatus subset for precopy. */
+export type MigrationPhase = "setup" | "active" | "device" | "completed" | "failed" | "cancelled";
+
+export type MigrationStatus = "completed" | "failed" | "cancelled";
+
+export interface MigrationProgress {
+  side: "source" | "destination";
+  phase: MigrationPhase;
+  /** Bytes written (source) or read (destination) so far. */
+  bytes: { main: number; multifd: number[] };
+  /** Pre-copy iterations so far (source). */
+  iteration: number;
+  /** Last pending figure (estimate or exact) the switchover decision used, in bytes. */
+  pendingBytes: number;
+  /** Measured bandwidth over the last 100 ms window, bytes/s. */
+  bandwidth: number;
+  /** Bytes that may be left at switchover to stay within the downtime limit. */
+  thresholdBytes: number;
+  /** pending / the bandwidth used for the threshold, in ms. */
+  expectedDowntimeMs: number;
+  /** Switchover-ack on and the ACK has not arrived yet while the VM runs. */
+  waitingForAck: boolean;
+  /** Why the migration has not switched over yet, when it is iterating; undefined otherwise. */
+  notConverging?: string;
+}
+
+export interface DeviceResult {
+  name: string;
+  instanceId: number;
+  flags: number;
+  /** Device data bytes moved (payload of DEV_DATA_STATE chunks, or multifd payload incl. the 12-byte VFIO header). */
+  bytes: number;
+  /** Digest at switchover, or at the end when the migration did not complete; undefined if the device has none. */
+  digest: string | undefined;
+  finalState: keyof typeof DeviceState;
+  /** This side's state changes of the device, in order. */
+  history: string[];
+}
+
+export interface MigrationResult {
+  side: "source" | "destination";
+  status: MigrationStatus;
+  error: Error | undefined;
+  setupMs: number;
+  totalMs: number;
+  /** From stopping the source VM until the destination VM runs (source: until SHUT arrives); undefined if not completed. */
+  downtimeMs: number | undefined;
+  bytes: { main: number; multifd: number[] };
+  devices: DeviceResult[];
+  trace: TraceEntry[];
+  /** Source only: what the destination reported on the return path. */
+  peerReport?: DestinationReport;
+}
+
+/** The destination's REPORT message (return path type 0x0101), JSON. */
+export interface DestinationReport {
+  status: MigrationStatus;
+  error?: { code: string; message: string };
+  /** From load setup done until the VM ran, in ms (destination clock). */
+  loadMs?: number;
+  digests?: Record<string, string | undefined>;
+}

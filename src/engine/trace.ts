@@ -1,0 +1,108 @@
+import { DeviceState } from "../fsm/states.js";
+import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
+
+export type Side = "source" | "destination";
+
+/** One device state change, as the `trace` of results and `--json` lists it. */
+export interface TraceEntry {
+  seq: number;
+  side: Side;
+  device: string;
+  state: keyof typeof DeviceState;
+}
+
+/** Orders state changes of both sides; share one recorder between `migrate` and `receive` in one process. */
+export class TraceRecorder {
+  readonly entries: TraceEntry[] = [];
+
+  record(side: Side, device: string, state: DeviceState): void {
+    this.entries.push({ seq: this.entries.length + 1, side, device, state: DeviceState[state] as keyof typeof DeviceState });
+  }
+
+  /** The state changes of one device on one side, in order. */
+  history(side: Side, device: string): TraceEntry["state"][] {
+    return this.entries.filter((e) => e.side === side && e.device === device).map((e) => e.state);
+  }
+}
+
+/**
+ * Wraps a device so every state change it makes (each single arc, a reset, a failure into ERROR) is
+ * recorded. The engine talks to the wrapper only; the device itself stays the caller's object.
+ */
+export class TracedDevice implements MigratableDevice {
+  readonly #inner: MigratableDevice;
+  readonly #side: Side;
+  readonly #trace: TraceRecorder;
+  #last: DeviceState;
+
+  constructor(inner: MigratableDevice, side: Side, trace: TraceRecorder) {
+    this.#inner = inner;
+    this.#side = side;
+    this.#trace = trace;
+    this.#last = inner.state;
+  }
+
+  get inner(): MigratableDevice {
+    return this.#inner;
+  }
+  get name(): string {
+    return this.#inner.name;
+  }
+  get instanceId(): number {
+    return this.#inner.instanceId;
+  }
+  get flags(): number {
+    return this.#inner.flags;
+  }
+  get state(): DeviceState {
+    return this.#inner.state;
+  }
+
+  async setState(next: DeviceState): Promise<void> {
+    try {
+      await this.#inner.setState(next);
+    } finally {
+      this.#observe();
+    }
+  }
+
+  async reset(): Promise<void> {
+    try {
+      await this.#inner.reset();
+    } finally {
+      this.#observe();
+    }
+  }
+
+  read(buf: Uint8Array): Promise<number> {
+    return this.#inner.read(buf);
+  }
+  write(bytes: Uint8Array): Promise<void> {
+    return this.#inner.write(bytes);
+  }
+  precopyInfo(): PrecopyInfo {
+    return this.#inner.precopyInfo();
+  }
+  stopCopySize(): number | undefined {
+    return this.#inner.stopCopySize();
+  }
+  saveConfig(): Uint8Array {
+    return this.#inner.saveConfig();
+  }
+  loadConfig(blob: Uint8Array): Promise<void> {
+    return this.#inner.loadConfig(blob);
+  }
+  /** The device's own digest, if it has one. */
+  get digest(): (() => string) | undefined {
+    const inner = this.#inner;
+    return inner.digest ? () => inner.digest!() : undefined;
+  }
+
+  #observe(): void {
+    const now = this.#inner.state;
+    if (now !== this.#last) {
+      this.#last = now;
+      this.#trace.record(this.#side, this.#inner.name, now);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { Channel, Dialer } from "./types.js";
+import { ChannelError, destroyedError } from "./errors.js";
+
+/** How a shaped link treats what is written into it (the write direction of the wrapped channel). */
+export interface LinkShape {
+  /** Cap in bytes per second; 0 or absent: unlimited. */
+  bandwidth?: number;
+  /** Added one-way delay in ms before written bytes reach the channel below (pipelined). */
+  latencyMs?: number;
+  /** Cut the link once this many bytes went through: the peer sees a reset, we see ERR_CHANNEL_FAULT. */
+  dropAfterBytes?: number;
+  /** Flip every bit of the byte at this offset of the written stream (0-based). */
+  corruptByte?: number;
+}
+
+interface Queued {
+  bytes: Uint8Array;
+  due: number;
+}
+
+const MIN_SLICE = 16 * 1024;
+const BASE_LINE_BYTES = 1 << 20;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A Channel that forwards its writes to `inner` through a delay line: each write is copied (it may
+ * go out after write() resolved), held until `latencyMs` after it was written, paced to
+ * `bandwidth`, and subject to the injected faults. Writers wait while the line holds more than
+ * 1 MiB plus a bandwidth-delay product, so backpressure still reaches them. Reads pass through.
+ */
+class ShapedChannel implements Channel {
+  private readonly line: Queued[] = [];
+  private lineBytes = 0;
+  private readonly lineLimit: number;
+  private forwarded = 0;
+  private nextSendAt = 0;
+  private pumping = false;
+  private failure: Error | undefined;
+  private ending: Promise<void> | undefined;
+  private spaceWaiters: Array<() => void> = [];
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly inner: Channel,
+    private readonly shape: LinkShape,
+  ) {
+    const bandwidth = shape.bandwidth ?? 0;
+    if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0) throw new RangeError(`${inner.name}: bandwidth and latency must not be negative`);
+    this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  set name(value: string) {
+    this.inner.name = value;
+  }
+
+  get closed(): Promise<void> {
+    return this.inner.closed;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.ending) throw new ChannelError("ERR_CHANNEL_USAGE", this.name, "write after end");
+    if (bytes.length === 0) return;
+    this.line.push({ bytes: bytes.slice(), due: now() + (this.shape.latencyMs ?? 0) });
+    this.lineBytes += bytes.length;
+    void this.pump();
+    while (this.lineBytes > this.lineLimit && !this.failure) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
+  async read(target: Uint8Array): Promise<number> {
+    if (this.failure) throw this.failure;
+    return this.inner.read(target);
+  }
+
+  end(): Promise<void> {
+    this.ending ??= (async () => {
+      while (this.lineBytes > 0 && !this.failure) await new Promise<void>((r) => this.drainWaiters.push(r));
+      if (this.failure) throw this.failure;
+      await this.inner.end();
+    })();
+    return this.ending;
+  }
+
+  destroy(reason?: Error): void {
+    this.fail(reason ?? destroyedError(this.name));
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.line.length = 0;
+    this.lineBytes = 0;
+    this.inner.destroy(err);
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of this.spaceWaiters.splice(0)) w();
+    if (this.lineBytes === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.line.length > 0 && !this.failure) {
+        const head = this.line[0];
+        const wait = Math.max(head.due, this.nextSendAt) - now();
+        if (wait > 0) await sleep(wait);
+        if (this.failure) return;
+        const bandwidth = this.shape.bandwidth ?? 0;
+        const sliceLength = bandwidth > 0 ? Math.max(MIN_SLICE, Math.floor(bandwidth / 100)) : head.bytes.length;
+        let slice = head.bytes.subarray(0, Math.min(sliceLength, head.bytes.length));
+        const cut = this.shape.dropAfterBytes !== undefined && this.forwarded + slice.length >= this.shape.dropAfterBytes;
+        if (cut) slice = slice.subarray(0, this.shape.dropAfterBytes! - this.forwarded);
+        this.corrupt(slice);
+        if (slice.length > 0) await this.inner.write(slice);
+        this.forwarded += slice.length;
+        if (cut) {
+          return this.fail(new ChannelError("ERR_CHANNEL_FAULT", this.name, `injected fault: link dropped after ${this.forwarded} bytes`));
+        }
+        if (bandwidth > 0) this.nextSendAt = Math.max(this.nextSendAt, now()) + (slice.length * 1000) / bandwidth;
+        head.bytes = head.bytes.subarray(slice.length);
+        if (head.bytes.length === 0) this.line.shift();
+        this.lineBytes -= slice.length;
+        this.wake();
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private corrupt(slice: Uint8Array): void {
+    const at = (this.shape.corruptByte ?? -1) - this.forwarded;
+    if (at >= 0 && at < slice.length) slice[at] ^= 0xff;
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
+
+/** Wraps a channel in a shaped link (bandwidth cap, latency, injected faults) for tests and simulations. */
+export function shapeChannel(channel: Channel, shape: LinkShape): Channel {
+  return new ShapedChannel(channel, shape);
+}
+
+/** A Dialer whose channels are shaped; `shape` may depend on the channel's name (e.g. fault only `main`). */
+export function shapeDialer(dialer: Dialer, shape: LinkShape | ((name: string) => LinkShape)): Dialer {
+  return {
+    async dial(name: string, signal?: AbortSignal): Promise<Channel> {
+      const channel = await dialer.dial(name, signal);
+      return shapeChannel(channel, typeof shape === "function" ? shape(name) : shape);
+    },
+  };
+}

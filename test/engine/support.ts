@@ -1,0 +1,47 @@
+// Shared pieces of the engine tests: device sets for both ends and a run of both sessions.
+import { SimulatedDevice, type SimulatedDeviceOptions } from "../../src/device/index.js";
+import type { MigratableDevice } from "../../src/device/types.js";
+import { migrate, receive, TraceRecorder, type MigrateOptions, type MigrationResult, type ReceiveOptions } from "../../src/engine/index.js";
+import { DeviceState } from "../../src/fsm/states.js";
+import { memoryNetwork } from "../../src/transport/index.js";
+import type { Acceptor, Dialer } from "../../src/transport/types.js";
+
+export const deviceName = (i: number): string => `0000:00:${(4 + i).toString(16).padStart(2, "0")}.0/vfio`;
+
+/** `count` source devices and matching destination devices (same options, so the setup check agrees). */
+export function simulatedPair(count: number, options: SimulatedDeviceOptions = {}): { sources: SimulatedDevice[]; destinations: SimulatedDevice[] } {
+  const make = (): SimulatedDevice[] =>
+    Array.from({ length: count }, (_, i) => new SimulatedDevice({ stateSize: 1 << 20, ...options, name: deviceName(i), seed: (options.seed ?? 1) + i }));
+  return { sources: make(), destinations: make() };
+}
+
+export interface Run {
+  source: MigrationResult;
+  destination: MigrationResult;
+  trace: TraceRecorder;
+}
+
+type SourceExtras = Omit<MigrateOptions, "devices" | "dialer" | "trace">;
+type DestinationExtras = Omit<ReceiveOptions, "devices" | "acceptor" | "trace">;
+
+/** Runs both ends over `network` (a memory network by default) with one shared trace. */
+export async function runBoth(
+  sources: readonly MigratableDevice[],
+  destinations: readonly MigratableDevice[],
+  source: SourceExtras = {},
+  destination: DestinationExtras = {},
+  network: { dialer: Dialer; acceptor: Acceptor } = memoryNetwork(),
+): Promise<Run> {
+  const trace = new TraceRecorder();
+  const stop = new AbortController();
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, ...destination, signal: destination.signal ?? stop.signal });
+  const sourceResult = await migrate({ devices: sources, dialer: network.dialer, trace, switchoverBandwidth: 1e9, ...source });
+  // A source that failed before connecting leaves the destination waiting for a channel.
+  const timer = setTimeout(() => stop.abort(), 2000);
+  const destinationResult = await receiving;
+  clearTimeout(timer);
+  await network.acceptor.close();
+  return { source: sourceResult, destination: destinationResult, trace };
+}
+
+export const stateOf = (d: MigratableDevice): string => DeviceState[d.state];

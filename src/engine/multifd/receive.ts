@@ -30,6 +30,8 @@ export interface MultifdReceiveOptions {
   maxQueuedBytes?: number;
   /** Packets a device may run ahead of its next unwritten idx (a multiple of 32). */
   reorderWindow?: number;
+  /** Told whenever a device's load worker changes phase, e.g. to "starved" while its next idx is missing. */
+  onPhase?: (progress: DeviceLoadProgress) => void;
 }
 
 /** What the receiver took in, per channel and per device. */
@@ -47,7 +49,7 @@ const DEFAULT_REORDER_WINDOW = 65536;
  * load worker per device. `finished()` settles when every device has loaded its config.
  */
 export class MultifdReceiver {
-  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices">>;
+  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase">>;
   private readonly arena: Arena;
   private readonly pool: SlotPool;
   private readonly scanner: MultifdScanner;
@@ -105,6 +107,7 @@ export class MultifdReceiver {
         this.changed.notify();
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
+      onPhase: options.onPhase,
     };
     for (const device of devices) {
       const key = deviceKey(device.name, device.instanceId);

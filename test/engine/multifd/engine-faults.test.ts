@@ -45,7 +45,7 @@ describe("multifd faults inside a migration over TCP", () => {
   it("the same corruption without the checksum goes unnoticed by multifd (why crc32c exists)", async () => {
     const r = await migrateWithFault((name) => (name === "multifd/0" ? { corruptByte: 64 + 288 + 5000 } : {}), false);
     // The simulated device verifies its own content on resume; multifd itself cannot tell.
-    expect(r.destination.error?.code).not.toBe("ERR_MULTIFD_CHECKSUM_MISMATCH");
+    expect((r.destination.error as { code?: string } | undefined)?.code).not.toBe("ERR_MULTIFD_CHECKSUM_MISMATCH");
     expect(r.source.status).toBe("failed");
     expect(r.sources.map(stateOf)).toEqual(["RUNNING", "RUNNING"]);
   });

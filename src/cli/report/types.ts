@@ -17,8 +17,8 @@ export interface StateChange {
 
 export interface ReportDevice {
   readonly name: string;
-  /** `MigrationFlags` bits, shown as text in the summary. */
-  readonly flags?: number;
+  /** Migration flags as text, e.g. `STOP_COPY|P2P|PRE_COPY`. */
+  readonly flags?: string;
   /** State changes on each side, in time order; the first entry is the state at the start. */
   readonly source: readonly StateChange[];
   readonly destination: readonly StateChange[];

@@ -7,8 +7,6 @@
 /** A `DeviceState` name (`RUNNING`, `PRE_COPY_P2P`, ...). */
 export type StateName = "ERROR" | "STOP" | "RUNNING" | "STOP_COPY" | "RESUMING" | "RUNNING_P2P" | "PRE_COPY" | "PRE_COPY_P2P";
 
-export type Side = "source" | "destination";
-
 /** The device entered `state` at time `t` (ms). */
 export interface StateChange {
   readonly t: number;

@@ -2,7 +2,7 @@
 // MessageChannel (every migration channel is opened over it), shows progress, then the timeline report
 // and the `--json` result of the CLI.
 import { combine } from "./combine.js";
-import type { DoneMessage, RunMessage, Side, WorkerMessage } from "./protocol.js";
+import type { CancelMessage, DoneMessage, RunMessage, Side, WorkerMessage } from "./protocol.js";
 import { DEMO_DEFAULTS, demoArgs } from "./settings.js";
 import { showDone, showOutcome, showProgress, showReport, showResult, showSettings } from "./view.js";
 
@@ -13,9 +13,12 @@ function spawn(side: Side): Worker {
     : new Worker(new URL("./destination-worker.ts", import.meta.url), { type: "module", name: "destination" });
 }
 
-function run(side: Side, port: MessagePort, search: string): Promise<DoneMessage> {
+/** How long the destination may take to notice on its own that the source has ended (as `simulate` waits). */
+const DESTINATION_GRACE_MS = 2000;
+
+function run(side: Side, port: MessagePort, search: string): { worker: Worker; done: Promise<DoneMessage> } {
   const worker = spawn(side);
-  return new Promise<DoneMessage>((resolve, reject) => {
+  const done = new Promise<DoneMessage>((resolve, reject) => {
     worker.onmessage = ({ data }: MessageEvent<WorkerMessage>) => {
       if (data.type === "progress") return showProgress(data.progress, data.total);
       worker.terminate();
@@ -24,9 +27,10 @@ function run(side: Side, port: MessagePort, search: string): Promise<DoneMessage
       resolve(data);
     };
     worker.onerror = (event) => reject(new Error(`${side} worker: ${event.message}`));
-    const message: RunMessage = { type: "run", search, port };
-    worker.postMessage(message, [port]);
   });
+  const message: RunMessage = { type: "run", search, port };
+  worker.postMessage(message, [port]);
+  return { worker, done };
 }
 
 async function main(): Promise<void> {
@@ -34,7 +38,12 @@ async function main(): Promise<void> {
   showSettings(new URLSearchParams(search), DEMO_DEFAULTS);
   const args = demoArgs(search); // Bad settings fail here, before any worker starts.
   const control = new MessageChannel();
-  const [source, destination] = await Promise.all([run("source", control.port1, search), run("destination", control.port2, search)]);
+  const sourceRun = run("source", control.port1, search);
+  const destinationRun = run("destination", control.port2, search);
+  const source = await sourceRun.done;
+  // A source that failed before connecting leaves the destination waiting for a channel: stop it.
+  const grace = setTimeout(() => destinationRun.worker.postMessage({ type: "cancel" } satisfies CancelMessage), DESTINATION_GRACE_MS);
+  const destination = await destinationRun.done.finally(() => clearTimeout(grace));
   const title = `vfio-migration demo: ${args.devices} devices between two Web Workers over MessagePort`;
   const { json, report } = combine(source, destination, title);
   showReport(report);

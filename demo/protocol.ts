@@ -12,6 +12,11 @@ export interface RunMessage {
   readonly port: MessagePort;
 }
 
+/** Page -> worker: give up (the destination, when the source ended without ever connecting). */
+export interface CancelMessage {
+  readonly type: "cancel";
+}
+
 /** A result with its error as plain data (structured cloning keeps neither an error's class nor its `code`). */
 export type PlainResult = Omit<MigrationResult, "error"> & { error: { code?: string; message: string } | undefined };
 

@@ -3,7 +3,7 @@ import { capabilitiesFrom, multifdFrom, sourceTuning } from "../src/cli/migratio
 import { messagePortDialer, migrate, RunRecorder } from "../src/index.js";
 import { hostSide } from "./worker-host.js";
 
-hostSide("source", async ({ args, devices, trace, port, onProgress }) => {
+hostSide("source", async ({ args, devices, trace, port, onProgress, signal }) => {
   const recorder = new RunRecorder(() => trace.now());
   const result = await migrate({
     devices,
@@ -12,6 +12,7 @@ hostSide("source", async ({ args, devices, trace, port, onProgress }) => {
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
     ...sourceTuning(args),
+    signal,
     onProgress: (progress) => {
       recorder.progress(progress);
       onProgress(progress);

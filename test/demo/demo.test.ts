@@ -91,4 +91,25 @@ describe("the browser demo (npm run build:demo, served over HTTP, in Chromium)",
     expect(await whole.locator("rect.downtime").count()).toBe(1);
     await page.close();
   });
+
+  it("shows a refused migration as a failed --json result, with the source devices left RUNNING", async () => {
+    const page = await browser.newPage();
+    // Several devices without P2P: QEMU refuses before anything changes.
+    await page.goto(`${origin}/?devices=2&state-size=1MiB&flags=STOP_COPY,PRE_COPY&switchover-ack=0`);
+    const result = JSON.parse((await page.locator("#result").textContent({ timeout: 60_000 }))!) as JsonResult & { error: { code: string; message: string } };
+    expect(result.status).toBe("failed");
+    expect(result.error.code).toBe("ERR_P2P_REQUIRED");
+    expect(result.error.message).toContain("0000:00:04.0/vfio");
+    for (const device of result.devices) expect(device.finalState).toBe("RUNNING");
+    expect(await page.locator("#outcome").getAttribute("class")).toContain("bad");
+    await page.close();
+  });
+
+  it("answers a bad setting in the query string with a usage error, starting no migration", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/?devices=2&no-such-option=1`);
+    const result = JSON.parse((await page.locator("#result").textContent({ timeout: 30_000 }))!) as { status: string; error: { code: string; message: string } };
+    expect(result).toEqual({ status: "failed", error: { code: "ERR_CLI_USAGE", message: "unknown setting 'no-such-option' in the query string" } });
+    await page.close();
+  });
 });

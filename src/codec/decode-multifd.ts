@@ -48,10 +48,11 @@ export class MultifdStreamParser {
 
   constructor(private readonly options: MultifdParserOptions) {
     this.capacity = DEVICE_STATE_HEADER_BYTES + options.maxPacketBytes + CHECKSUM_BYTES;
+    // The window starts 64-byte aligned (heapBase is): copies into a misaligned destination run far slower.
     const resultsBytes = scanResultsBytes(MAX_RECORDS);
-    this.instance = createInstance(resultsBytes + this.capacity);
-    const results = this.instance.heapBase;
-    this.window = results + resultsBytes;
+    this.instance = createInstance(this.capacity + 4 + resultsBytes);
+    this.window = this.instance.heapBase;
+    const results = this.window + this.capacity + ((4 - (this.capacity % 4)) % 4);
     this.scanner = new MultifdScanner(this.instance, {
       results,
       maxRecords: MAX_RECORDS,

@@ -11,7 +11,20 @@ export interface LinkShape {
   dropAfterBytes?: number;
   /** Flip every bit of the byte at this offset of the written stream (0-based). */
   corruptByte?: number;
+  /** Time source for pacing and latency; default the real one (performance.now, setTimeout). */
+  clock?: LinkClock;
 }
+
+/** A clock the link paces by: a simulation passes a virtual one. */
+export interface LinkClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: LinkClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 interface Queued {
   bytes: Uint8Array;
@@ -20,8 +33,6 @@ interface Queued {
 
 const MIN_SLICE = 16 * 1024;
 const BASE_LINE_BYTES = 1 << 20;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A Channel that forwards its writes to `inner` through a delay line: each write is copied (it may
@@ -40,6 +51,7 @@ class ShapedChannel implements Channel {
   private ending: Promise<void> | undefined;
   private spaceWaiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
+  private readonly clock: LinkClock;
 
   constructor(
     private readonly inner: Channel,
@@ -48,6 +60,7 @@ class ShapedChannel implements Channel {
     const bandwidth = shape.bandwidth ?? 0;
     if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0) throw new RangeError(`${inner.name}: bandwidth and latency must not be negative`);
     this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
+    this.clock = shape.clock ?? realClock;
   }
 
   get name(): string {
@@ -66,7 +79,7 @@ class ShapedChannel implements Channel {
     if (this.failure) throw this.failure;
     if (this.ending) throw new ChannelError("ERR_CHANNEL_USAGE", this.name, "write after end");
     if (bytes.length === 0) return;
-    this.line.push({ bytes: bytes.slice(), due: now() + (this.shape.latencyMs ?? 0) });
+    this.line.push({ bytes: bytes.slice(), due: this.clock.now() + (this.shape.latencyMs ?? 0) });
     this.lineBytes += bytes.length;
     void this.pump();
     while (this.lineBytes > this.lineLimit && !this.failure) await new Promise<void>((r) => this.spaceWaiters.push(r));
@@ -111,8 +124,8 @@ class ShapedChannel implements Channel {
     try {
       while (this.line.length > 0 && !this.failure) {
         const head = this.line[0];
-        const wait = Math.max(head.due, this.nextSendAt) - now();
-        if (wait > 0) await sleep(wait);
+        const wait = Math.max(head.due, this.nextSendAt) - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait);
         if (this.failure) return;
         const bandwidth = this.shape.bandwidth ?? 0;
         const sliceLength = bandwidth > 0 ? Math.max(MIN_SLICE, Math.floor(bandwidth / 100)) : head.bytes.length;
@@ -125,7 +138,7 @@ class ShapedChannel implements Channel {
         if (cut) {
           return this.fail(new ChannelError("ERR_CHANNEL_FAULT", this.name, `injected fault: link dropped after ${this.forwarded} bytes`));
         }
-        if (bandwidth > 0) this.nextSendAt = Math.max(this.nextSendAt, now()) + (slice.length * 1000) / bandwidth;
+        if (bandwidth > 0) this.nextSendAt = Math.max(this.nextSendAt, this.clock.now()) + (slice.length * 1000) / bandwidth;
         head.bytes = head.bytes.subarray(slice.length);
         if (head.bytes.length === 0) this.line.shift();
         this.lineBytes -= slice.length;
@@ -142,10 +155,6 @@ class ShapedChannel implements Channel {
     const at = (this.shape.corruptByte ?? -1) - this.forwarded;
     if (at >= 0 && at < slice.length) slice[at] ^= 0xff;
   }
-}
-
-function now(): number {
-  return performance.now();
 }
 
 /** Wraps a channel in a shaped link (bandwidth cap, latency, injected faults) for tests and simulations. */

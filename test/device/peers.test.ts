@@ -22,6 +22,19 @@ async function stopOneByOne(devices: SimulatedDevice[]): Promise<void> {
   for (const d of devices) await setDeviceState(d, S.STOP_COPY);
 }
 
+/** Two stopped sources and two incoming peers with their data and config written, still RESUMING. */
+async function loadedPair(): Promise<{ sources: SimulatedDevice[]; destinations: SimulatedDevice[] }> {
+  const sources = group("src");
+  await stopTwoPass(sources);
+  const destinations = group("dst");
+  for (const [i, d] of destinations.entries()) {
+    await setDeviceState(d, S.RESUMING);
+    await d.write(await drain(sources[i]));
+    await d.loadConfig(sources[i].saveConfig());
+  }
+  return { sources, destinations };
+}
+
 async function migrate(sources: SimulatedDevice[], destinations: SimulatedDevice[]): Promise<unknown[]> {
   const streams = [];
   for (const s of sources) streams.push(await drain(s));
@@ -86,15 +99,7 @@ describe("P2P peers of simulated devices", () => {
   });
 
   it("loses writes on the destination when a device starts running before its peers leave RESUMING", async () => {
-    const sources = group("src");
-    await stopTwoPass(sources);
-    const destinations = group("dst");
-    const streams = [await drain(sources[0]), await drain(sources[1])];
-    for (const [i, d] of destinations.entries()) {
-      await setDeviceState(d, S.RESUMING);
-      await d.write(streams[i]);
-      await d.loadConfig(sources[i].saveConfig());
-    }
+    const { sources, destinations } = await loadedPair();
     await setDeviceState(destinations[0], S.RUNNING); // no prepare pass: dst1 is still RESUMING
     expect(destinations[1].lostDmaWrites).toBeGreaterThan(0);
     await expect(setDeviceState(destinations[1], S.RUNNING)).rejects.toMatchObject({ code: "ERR_DEVICE_TRANSITION_FAILED", cause: { code: "ERR_DEVICE_LOST_DMA" } });
@@ -115,15 +120,7 @@ describe("P2P peers of simulated devices", () => {
   });
 
   it("starts the destination cleanly with the two-pass order", async () => {
-    const sources = group("src");
-    await stopTwoPass(sources);
-    const destinations = group("dst");
-    const streams = [await drain(sources[0]), await drain(sources[1])];
-    for (const [i, d] of destinations.entries()) {
-      await setDeviceState(d, S.RESUMING);
-      await d.write(streams[i]);
-      await d.loadConfig(sources[i].saveConfig());
-    }
+    const { sources, destinations } = await loadedPair();
     const loaded = destinations.map((d) => d.digest());
     expect(loaded).toEqual(sources.map((d) => d.digest()));
     for (const d of destinations) await setDeviceState(d, S.RUNNING_P2P);

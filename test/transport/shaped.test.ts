@@ -105,3 +105,26 @@ describe("shaped link", () => {
     await acceptor.close();
   });
 });
+
+describe("shaped link on a virtual clock", () => {
+  it("paces by the clock it is given: 1 MiB at 1 MiB/s ends at virtual t = 1 s plus latency", async () => {
+    let t = 0;
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        t += ms;
+      },
+    };
+    const [a, b] = memoryPair();
+    const shaped = shapeChannel(a, { bandwidth: MiB, latencyMs: 50, clock });
+    const data = randomBytes(MiB, 8);
+    const [, got] = await Promise.all([shaped.write(data).then(() => shaped.end()), readToEnd(b, 6, 100_000)]);
+    expect(Buffer.compare(got, data)).toBe(0);
+    // The first slice waits out the latency; the last starts one slice-time before 1 s + 50 ms.
+    expect(sleeps[0]).toBe(50);
+    const slice = Math.max(16 * 1024, Math.floor(MiB / 100));
+    expect(t).toBeCloseTo(50 + 1000 - (slice * 1000) / MiB, 6);
+  });
+});

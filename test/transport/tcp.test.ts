@@ -31,6 +31,19 @@ describe("tcp dialing and listening", () => {
     expect((err as Error).message).toMatch(/^main: connection refused/);
   });
 
+  it("reports a peer's reset as ERR_CHANNEL_RESET, named, on a pending read", async () => {
+    const acceptor = await tcpListen({ port: 0 });
+    const [a, b] = await Promise.all([tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main"), acceptor.accept()]);
+    b.name = "destination/main";
+    const pending = b.read(new Uint8Array(16));
+    a.destroy();
+    const err = await pending.then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "ERR_CHANNEL_RESET" });
+    expect((err as Error).message).toBe("destination/main: connection reset by peer");
+    await Promise.all([a.closed, b.closed]);
+    await acceptor.close();
+  });
+
   it("aborts a dial and an accept through their signals", async () => {
     const acceptor = await tcpListen({ port: 0 });
     await expect(tcpConnect({ host: "127.0.0.1", port: acceptor.address.port }).dial("main", AbortSignal.abort())).rejects.toMatchObject({

@@ -105,6 +105,7 @@ export function createInstance(hostBytes: number, flavor?: WasmFlavor): CodecIns
   // Static data lies in the first pages; 64 KiB covers it with room to spare (checked below).
   const staticReserve = PAGE;
   const pages = Math.ceil((staticReserve + hostBytes) / PAGE);
+  // Always a fresh memory, so it is zeroed: the build omits zero data segments (zeroFilledMemory).
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const instance = new WebAssembly.Instance(module, {
     env: {

@@ -106,7 +106,7 @@ describe("renderReport", () => {
   it("shows a failed run with its error code, an ERROR band and no downtime", () => {
     const failed: ReportData = {
       ...data,
-      devices: [{ name: "dev0", source: [{ t: 0, state: "RUNNING" }, { t: 5, state: "PRE_COPY" }, { t: 40, state: "RUNNING" }], destination: [{ t: 0, state: "RUNNING" }, { t: 3, state: "RESUMING" }, { t: 38, state: "ERROR" }] }],
+      devices: [{ name: "dev0", source: [{ t: 0, state: "RUNNING" }, { t: 5, state: "PRE_COPY" }, { t: 40, state: "RUNNING" }], destination: [{ t: 0, state: "RUNNING" }, { t: 3, state: "RESUMING" }, { t: 38, state: "ERROR" }], sourceDigest: "crc32c:1", destinationDigest: "crc32c:2" }],
       markers: [],
       downtime: null,
       summary: { status: "failed", error: { code: "ERR_CHANNEL_CLOSED", message: "main: peer closed the channel" } },
@@ -116,6 +116,9 @@ describe("renderReport", () => {
     expect(out).toContain("ERR_CHANNEL_CLOSED: main: peer closed the channel");
     expect(tags(out, "rect", { "data-state": "ERROR" })).toHaveLength(1);
     expect(tags(out, "rect", { class: "downtime" })).toHaveLength(0);
+    // The destination's state of a failed run is discarded: its digests are not compared.
+    expect(out).toContain("digests not compared");
+    expect(out).not.toMatch(/class="(ok|bad)"/);
   });
 
   it("escapes every text that comes from data", () => {

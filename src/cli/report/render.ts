@@ -68,8 +68,9 @@ function channelTotal(samples: ReportData["channels"][number]["samples"]): numbe
   return samples.length ? samples[samples.length - 1].bytes : 0;
 }
 
-function digestsEqual(device: ReportDevice): boolean | undefined {
-  if (!device.sourceDigest || !device.destinationDigest) return undefined;
+/** Only a completed migration promises equal states; after a failure the destination's is discarded. */
+function digestsEqual(data: ReportData, device: ReportDevice): boolean | undefined {
+  if (data.summary.status !== "completed" || !device.sourceDigest || !device.destinationDigest) return undefined;
   return device.sourceDigest === device.destinationDigest;
 }
 
@@ -81,9 +82,10 @@ function summaryCards(data: ReportData): string {
   if (s.setupMs !== undefined) cards.push(card("Setup", formatMs(s.setupMs)));
   const bytes = data.channels.reduce((sum, c) => sum + channelTotal(c.samples), 0);
   cards.push(card("Bytes sent", formatBytes(bytes), `${data.channels.length} channel${data.channels.length === 1 ? "" : "s"}`));
-  const compared = data.devices.map(digestsEqual).filter((v) => v !== undefined);
+  const compared = data.devices.map((d) => digestsEqual(data, d)).filter((v) => v !== undefined);
   const equal = compared.filter(Boolean).length;
-  cards.push(card("Devices", String(data.devices.length), compared.length ? `${equal} of ${compared.length} digests equal` : "no digests"));
+  const note = compared.length ? `${equal} of ${compared.length} digests equal` : data.summary.status === "completed" ? "no digests" : "digests not compared";
+  cards.push(card("Devices", String(data.devices.length), note));
   for (const detail of s.details ?? []) cards.push(card(detail.label, detail.value));
   return el("section", { class: "cards" }, cards.join(""));
 }
@@ -132,7 +134,7 @@ function table(caption: string, head: string[], rows: string[][], cls = ""): str
 function devicesTable(data: ReportData): string {
   const withBytes = data.devices.some((d) => d.bytes !== undefined);
   const rows = data.devices.map((d) => {
-    const equal = digestsEqual(d);
+    const equal = digestsEqual(data, d);
     const verdict = equal === undefined ? "" : equal ? el("span", { class: "ok" }, "equal") : el("span", { class: "bad" }, "DIFFERENT");
     const last = (changes: ReportDevice["source"]) => (changes.length ? changes[changes.length - 1].state : "–");
     return [

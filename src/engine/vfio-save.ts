@@ -125,12 +125,13 @@ export class VfioSaveHandler implements VmStateChangeHandler {
   }
 
   /** `vfio_save_state`: a FULL section with the config blob (main channel) or only END_OF_STATE (multifd). */
-  saveState(w: MainWriter, multifd: boolean): void {
+  async saveState(w: MainWriter, multifd: boolean): Promise<void> {
     const d = this.device;
     const header = { type: SectionType.FULL, sectionId: this.sectionId, idstr: d.name, instanceId: d.instanceId, version: VFIO_SECTION_VERSION } as const;
     const config = multifd ? undefined : encodeConfigState(d.saveConfig());
     const size = sectionStartBytes(header) + (config?.length ?? MARKER_BYTES) + FOOTER_BYTES;
-    if (size > w.stageRoom) throw new VfioMigrationError("ERR_CONFIG_BLOB_TOO_LARGE", named(d.name, `config blob of ${config?.length} bytes does not fit the main channel's 64 KiB staging area`));
+    if (size > w.stageCapacity) throw new VfioMigrationError("ERR_CONFIG_BLOB_TOO_LARGE", named(d.name, `config blob of ${config?.length} bytes does not fit the main channel's 64 KiB staging area`));
+    if (size > w.stageRoom) await w.flush();
     w.putWith(sectionStartBytes(header), (t, o) => writeSectionStart(t, o, header));
     if (config) w.put(config);
     else w.putWith(MARKER_BYTES, (t, o) => writeMarker(t, o, VfioMarker.END_OF_STATE));

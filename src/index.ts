@@ -9,3 +9,4 @@ export * from "./fsm/index.js";
 export * from "./device/index.js";
 export * from "./transport/index.js";
 export * from "./engine/index.js";
+export * from "./cli/report/index.js";

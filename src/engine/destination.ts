@@ -104,6 +104,7 @@ class DestinationSession {
       digests = takeDigests(this.#devices);
       // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
       await this.#vm.start();
+      this.#trace.mark("destination", "VM_START");
       const loadMs = now() - switchoverAt;
       this.#phase = "completed";
       this.#progress();

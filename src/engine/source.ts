@@ -144,6 +144,7 @@ class SourceSession {
       // Switchover: stop the VM (two passes), lift the rate limit, SWITCHOVER_START, completion.
       this.#phase = "device";
       const downtimeStart = now();
+      this.#trace.mark("source", "VM_STOP");
       if (this.#vm.running) {
         stoppedVm = true;
         await this.#vm.stop("finish-migrate");
@@ -151,6 +152,7 @@ class SourceSession {
       this.#rate.disable();
       this.#progress();
       w.put(encodeCommand(MainCommand.SWITCHOVER_START));
+      this.#trace.mark("source", "SWITCHOVER_START");
       const multifd = await this.#startMultifdSave(w);
       for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
       for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
@@ -283,6 +285,7 @@ class SourceSession {
         }
         return;
       case "switchover-ack":
+        if (!this.#acked) this.#trace.mark("source", "SWITCHOVER_ACK");
         this.#acked = true;
         this.#waker.wake();
         return;

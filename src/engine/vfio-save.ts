@@ -104,6 +104,7 @@ export class VfioSaveHandler implements VmStateChangeHandler {
     if (this.#switchoverAck && this.#precopyInit === 0 && !this.#initialDataSent) {
       marker = VfioMarker.DEV_INIT_DATA_SENT;
       this.#initialDataSent = true;
+      this.device.mark("DEV_INIT_DATA_SENT");
     }
     this.#endSection(w, marker);
     return n;

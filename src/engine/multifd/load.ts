@@ -33,6 +33,8 @@ export interface LoadContext {
   slotChannel(slot: number): string;
   /** Returns a written slot to the pool and its data bytes to the queue bound. */
   release(slot: number, dataLength: number): void;
+  /** Told whenever a device's load phase changes (e.g. to "starved"). */
+  onPhase?(progress: DeviceLoadProgress): void;
   /** The receiver's failure, if any: workers stop with it. */
   failure(place: MultifdPlace): Error | undefined;
 }
@@ -114,13 +116,13 @@ export class DeviceLoad {
         const failure = context.failure({ device: device.name, idx });
         if (failure) throw failure;
         if (this.index.run() === 0) {
-          this.phase = "starved";
+          this.enter("starved");
           const since = performance.now();
           await context.changed.wait();
           this.starvedMs += performance.now() - since;
           continue;
         }
-        this.phase = "loading";
+        this.enter("loading");
         const slot = this.index.handle(idx);
         const start = context.slotOffset(slot);
         const dataLength = new DataView(memory.buffer).getUint32(start + DEVICE_STATE_SIZE_OFFSET) - VFIO_HEADER_BYTES;
@@ -128,7 +130,7 @@ export class DeviceLoad {
         if (idx === this.configIdx) {
           await this.loadConfig(data, { device: device.name, channel: context.slotChannel(slot), idx });
           this.finishWrite(slot, dataLength);
-          this.phase = "done";
+          this.enter("done");
           return;
         }
         // The device consumes the bytes before write() resolves; the slot is reused after that.
@@ -137,9 +139,15 @@ export class DeviceLoad {
         this.finishWrite(slot, dataLength);
       }
     } catch (error) {
-      this.phase = "failed";
+      this.enter("failed");
       throw error;
     }
+  }
+
+  private enter(phase: LoadPhase): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.context.onPhase?.(this.progress());
   }
 
   private finishWrite(slot: number, dataLength: number): void {

@@ -7,6 +7,23 @@ export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** The idstr field holds 255 bytes and a NUL. */
 const MAX_IDSTR_BYTES = 255;
 
+/** Largest WASM memory we ask for: 32-bit linear memory tops out at 4 GiB, and engines often below. */
+const MAX_POOL_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Refuses a size option that is not a positive integer. */
+export function checkSize(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new MultifdError("ERR_MULTIFD_OPTIONS", `multifd option ${name} must be a positive integer, got ${value}`);
+  }
+}
+
+/** Refuses options that would need a buffer pool larger than WASM memory can hold. */
+export function checkPool(poolBytes: number, what: string): void {
+  if (poolBytes > MAX_POOL_BYTES) {
+    throw new MultifdError("ERR_MULTIFD_OPTIONS", `multifd ${what} need a ${poolBytes}-byte buffer pool, over ${MAX_POOL_BYTES}`);
+  }
+}
+
 /** What one device sent or received over multifd. */
 export interface DeviceTraffic {
   device: string;

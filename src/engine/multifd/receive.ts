@@ -8,7 +8,7 @@ import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError, type MultifdPlace } from "./errors.js";
 import type { ChannelTraffic } from "./lanes.js";
 import { DeviceLoad, type DeviceLoadProgress, type LoadContext } from "./load.js";
-import { DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_QUEUED_BYTES, deviceKey, type DeviceTraffic } from "./options.js";
+import { checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_QUEUED_BYTES, deviceKey, type DeviceTraffic } from "./options.js";
 import { Arena, SlotPool } from "./pool.js";
 import { Wakeup } from "./wakeup.js";
 
@@ -30,6 +30,8 @@ export interface MultifdReceiveOptions {
   maxQueuedBytes?: number;
   /** Packets a device may run ahead of its next unwritten idx (a multiple of 32). */
   reorderWindow?: number;
+  /** Told whenever a device's load worker changes phase, e.g. to "starved" while its next idx is missing. */
+  onPhase?: (progress: DeviceLoadProgress) => void;
 }
 
 /** What the receiver took in, per channel and per device. */
@@ -47,7 +49,7 @@ const DEFAULT_REORDER_WINDOW = 65536;
  * load worker per device. `finished()` settles when every device has loaded its config.
  */
 export class MultifdReceiver {
-  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices">>;
+  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase">>;
   private readonly arena: Arena;
   private readonly pool: SlotPool;
   private readonly scanner: MultifdScanner;
@@ -77,13 +79,18 @@ export class MultifdReceiver {
       reorderWindow: options.reorderWindow ?? DEFAULT_REORDER_WINDOW,
     };
     const { devices, channels, maxQueuedBytes, reorderWindow } = this.options;
+    for (const [name, value] of [["maxChunkBytes", maxChunkBytes], ["maxQueuedBytes", maxQueuedBytes], ["channels", channels], ["reorderWindow", reorderWindow]] as const) {
+      checkSize(name, value);
+    }
     const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + CHECKSUM_BYTES;
     // One slot per channel to read into, the queue's share, and one per device so that every
     // device's next packet finds a slot even when the queue is full before switchover.
     this.queueSlots = Math.max(1, Math.ceil(maxQueuedBytes / maxChunkBytes));
     const slots = channels + this.queueSlots + devices.length;
+    const poolBytes = SlotPool.regionBytes(slotBytes, slots);
+    checkPool(poolBytes, `maxQueuedBytes ${maxQueuedBytes} and maxChunkBytes ${maxChunkBytes}`);
     const indexBytes = reorderStateBytes(reorderWindow);
-    this.arena = new Arena([SlotPool.regionBytes(slotBytes, slots), scanResultsBytes(1), ...devices.map(() => indexBytes)]);
+    this.arena = new Arena([poolBytes, scanResultsBytes(1), ...devices.map(() => indexBytes)]);
     this.pool = new SlotPool(this.arena, slotBytes, slots);
     this.slotChannels = new Array<string>(slots).fill("");
     const { instance } = this.arena;
@@ -105,6 +112,7 @@ export class MultifdReceiver {
         this.changed.notify();
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
+      onPhase: options.onPhase,
     };
     for (const device of devices) {
       const key = deviceKey(device.name, device.instanceId);

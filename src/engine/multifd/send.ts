@@ -6,7 +6,7 @@ import { DeviceState } from "../../fsm/states.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError } from "./errors.js";
 import { Lanes, type ChannelTraffic } from "./lanes.js";
-import { DEFAULT_MAX_CHUNK_BYTES, checkIdstr, type DeviceTraffic } from "./options.js";
+import { checkIdstr, checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, type DeviceTraffic } from "./options.js";
 import { Arena, SlotPool } from "./pool.js";
 
 export interface MultifdSendOptions {
@@ -50,8 +50,11 @@ export class MultifdSender {
     this.checksum = options.checksum ?? false;
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
     this.writesPerChannel = options.writesPerChannel ?? 2;
+    checkSize("maxChunkBytes", this.maxChunkBytes);
+    checkSize("writesPerChannel", this.writesPerChannel);
     const slotBytes = DEVICE_STATE_DATA_OFFSET + this.maxChunkBytes + CHECKSUM_BYTES;
     const slots = channels.length * this.writesPerChannel + Math.max(1, deviceCount);
+    checkPool(SlotPool.regionBytes(slotBytes, slots), `maxChunkBytes ${this.maxChunkBytes} and writesPerChannel ${this.writesPerChannel}`);
     this.arena = new Arena([SlotPool.regionBytes(slotBytes, slots)]);
     this.pool = new SlotPool(this.arena, slotBytes, slots);
   }

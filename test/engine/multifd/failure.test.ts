@@ -108,3 +108,22 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
     await link.close();
   });
 });
+
+describe("multifd options", () => {
+  it.each([
+    ["maxQueuedBytes", { maxQueuedBytes: 0 }],
+    ["maxQueuedBytes", { maxQueuedBytes: 8 * 1024 ** 3 }],
+    ["maxChunkBytes", { maxChunkBytes: 1.5 }],
+    ["channels", { channels: 0 }],
+  ])("refuses a receiver with a bad %s before allocating anything", (name, options) => {
+    expect(() => new MultifdReceiver({ devices: pair(1).destinations, channels: 2, ...options })).toThrow(
+      expect.objectContaining({ code: "ERR_MULTIFD_OPTIONS", message: expect.stringContaining(name) }),
+    );
+  });
+
+  it("refuses a sender with a bad maxChunkBytes", async () => {
+    const link = await channelPairs(1, "memory");
+    expect(() => new MultifdSender(link.source, 1, { maxChunkBytes: -1 })).toThrow(expect.objectContaining({ code: "ERR_MULTIFD_OPTIONS" }));
+    await link.close();
+  });
+});

@@ -86,7 +86,8 @@ describe("multifd reassembly", () => {
   });
 
   it("waits (starved) for a missing idx, then finishes when it arrives", async () => {
-    const h = await harness(2, { names: [A] });
+    const phases: string[] = [];
+    const h = await harness(2, { names: [A], onPhase: (p) => phases.push(`${p.phase}@${p.nextIdx}`) });
     const a = devicePackets(A, 4, 7);
     h.receiver.switchoverStart();
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 2), (i) => i % 2);
@@ -98,6 +99,8 @@ describe("multifd reassembly", () => {
     await h.receiver.finished();
     expect(h.devices[0].loaded()).toEqual(a.data);
     expect(h.receiver.progress()[0].starvedMs).toBeGreaterThan(0);
+    expect(phases).toContain("starved@2");
+    expect(phases.at(-1)).toBe("done@5");
     await h.close();
   });
 

@@ -1,0 +1,127 @@
+// Multifd send + receive throughput over real loopback TCP with 1, 2 and 4 channels, checksum off
+// and on: two devices' STOP_COPY data framed in pooled WASM memory on one side, scanned, reordered
+// and written in idx order on the other, both ends in this process (as `simulate` runs them).
+// Device reads copy from a prepared block and device writes only count bytes, so the figure is the
+// data path's own cost (framing, CRC32C, sockets, scanning, reordering), not a device model's.
+import { Bench } from "tinybench";
+import { init } from "../src/codec/index.js";
+import { MultifdReceiver, MultifdSender } from "../src/engine/multifd/index.js";
+import type { MigratableDevice } from "../src/device/types.js";
+import { DeviceState, MigrationFlags } from "../src/fsm/states.js";
+import { tcpConnect, tcpListen } from "../src/transport/tcp.js";
+import type { Channel } from "../src/transport/types.js";
+
+const MiB = 1 << 20;
+const DEVICE_BYTES = 64 * MiB;
+const DEVICES = 2;
+const block = new Uint8Array(MiB).map((_, i) => Math.imul(i, 2654435761) >>> 24);
+
+/** The smallest honest device: reads copy from a block until `size` bytes, writes count them. */
+function benchDevice(name: string, state: DeviceState): MigratableDevice & { loaded: number } {
+  let readAt = 0;
+  return {
+    name, instanceId: 0, flags: MigrationFlags.STOP_COPY, state, loaded: 0,
+    async setState() {},
+    async read(buf) {
+      const n = Math.min(buf.length, block.length, DEVICE_BYTES - readAt);
+      buf.set(block.subarray(0, n));
+      readAt += n;
+      return n;
+    },
+    async write(bytes) {
+      this.loaded += bytes.length;
+    },
+    precopyInfo: () => ({ initialBytes: 0, dirtyBytes: 0 }),
+    stopCopySize: () => DEVICE_BYTES - readAt,
+    saveConfig: () => new Uint8Array(64),
+    async loadConfig() {},
+    async reset() {},
+  };
+}
+
+await init();
+const acceptor = await tcpListen({ port: 0 });
+const dialer = tcpConnect(acceptor.address);
+
+interface Transfer { run(): Promise<void> }
+
+/** Connects `channels` fresh TCP channels and builds both ends (untimed); `run()` is the transfer. */
+async function prepare(channels: number, checksum: boolean): Promise<Transfer & { close(): Promise<void> }> {
+  const source: Channel[] = [];
+  const destination: Channel[] = [];
+  for (let i = 0; i < channels; i++) {
+    const [dialed, accepted] = await Promise.all([dialer.dial(`multifd/${i}`), acceptor.accept()]);
+    source.push(dialed);
+    destination.push(accepted);
+  }
+  const sources = Array.from({ length: DEVICES }, (_, i) => benchDevice(`0000:00:0${i}.0/vfio`, DeviceState.STOP_COPY));
+  const destinations = sources.map((d) => benchDevice(d.name, DeviceState.RESUMING));
+  const sender = new MultifdSender(source, DEVICES, { checksum });
+  const receiver = new MultifdReceiver({ devices: destinations, channels, checksum });
+  destination.forEach((channel) => receiver.addChannel(channel));
+  receiver.switchoverStart();
+  return {
+    async run() {
+      await Promise.all([sender.send(sources), receiver.finished()]);
+      if (destinations.some((d) => d.loaded !== DEVICE_BYTES)) throw new Error("a device did not load all its bytes");
+    },
+    async close() {
+      for (const channel of [...source, ...destination]) channel.destroy();
+      await Promise.all([...source, ...destination].map((channel) => channel.closed));
+    },
+  };
+}
+
+// The machine is shared and noisy: configurations alternate in rounds, each round times one
+// transfer of each, and the table reports medians of the rates and of the per-round ratios.
+const CONFIGS = [false, true].flatMap((checksum) => [1, 2, 4].map((channels) => ({ checksum, channels })));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const seconds = CONFIGS.map(() => [] as number[]);
+// CPU time of the process (both ends) per MiB moved: what the data path costs, whatever else runs.
+const cpuPerMiB = CONFIGS.map(() => [] as number[]);
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+
+async function timeOnce(channels: number, checksum: boolean): Promise<{ seconds: number; cpuMs: number }> {
+  let transfer: (Transfer & { close(): Promise<void> }) | undefined;
+  const bench = new Bench({ time: 0, iterations: 1, warmup: false });
+  let cpu = 0;
+  bench.add(`${channels} channels`, async () => {
+    const start = process.cpuUsage();
+    await transfer!.run();
+    const used = process.cpuUsage(start);
+    cpu = (used.user + used.system) / 1000;
+  }, {
+    beforeEach: async () => {
+      transfer = await prepare(channels, checksum);
+    },
+    afterEach: async () => {
+      await transfer!.close();
+    },
+  });
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (result.state !== "completed") throw new Error(`${channels} channels: ${result.state}`);
+  return { seconds: result.latency.p50 / 1000, cpuMs: cpu };
+}
+
+await timeOnce(2, true); // warm-up: JIT and first-touch of the pools
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [i, { channels, checksum }] of CONFIGS.entries()) {
+    const sample = await timeOnce(channels, checksum);
+    seconds[i].push(sample.seconds);
+    cpuPerMiB[i].push(sample.cpuMs / ((DEVICES * DEVICE_BYTES) / MiB));
+  }
+}
+const rows = CONFIGS.map(({ channels, checksum }, i) => {
+  const base = CONFIGS.findIndex((c) => c.checksum === checksum && c.channels === 1);
+  return {
+    checksum: checksum ? "crc32c" : "none",
+    channels,
+    rounds: ROUNDS,
+    "GB/s (median)": ((DEVICES * DEVICE_BYTES) / median(seconds[i]) / 1e9).toFixed(2),
+    "x 1 channel (median of rounds)": median(seconds[i].map((s, r) => seconds[base][r] / s)).toFixed(2),
+    "CPU ms per MiB (median)": median(cpuPerMiB[i]).toFixed(2),
+  };
+});
+console.table(rows);
+await acceptor.close();

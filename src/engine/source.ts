@@ -155,7 +155,7 @@ class SourceSession {
       this.#trace.mark("source", "SWITCHOVER_START");
       const multifd = await this.#startMultifdSave(w);
       for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
-      for (const h of this.#handlers) h.saveState(w, this.#plan.transfer);
+      for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
       await w.drain();
       this.#multifdReport = await multifd;

@@ -76,6 +76,18 @@ describe("migrate/receive over the main channel", () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 << 20);
   });
 
+  it("carries config blobs that together exceed the staging area, and refuses one that alone does", async () => {
+    const many = simulatedPair(8, { configSize: 16 << 10 });
+    const ok = await runBoth(many.sources, many.destinations);
+    expect([ok.source.status, ok.destination.status]).toEqual(["completed", "completed"]);
+    expect(ok.destination.devices.map((d) => d.digest)).toEqual(ok.source.devices.map((d) => d.digest));
+    const huge = simulatedPair(1, { configSize: 70 << 10 });
+    const refused = await runBoth(huge.sources, huge.destinations);
+    expect(refused.source.error).toMatchObject({ code: "ERR_CONFIG_BLOB_TOO_LARGE" });
+    expect(huge.sources.map(stateOf)).toEqual(["RUNNING"]);
+    expect(refused.destination.status).toBe("failed");
+  });
+
   it("records source then destination states in one trace, QEMU's order", async () => {
     const { sources, destinations } = simulatedPair(1);
     const { trace } = await runBoth(sources, destinations);

@@ -31,7 +31,7 @@ export function encodeMultifdHello(hello: { uuid?: Uint8Array; channelId: number
 }
 
 export interface HelloExpectations {
-  /** The receiver's own uuid (all zero by default, as QEMU's). */
+  /** The receiver's own uuid, which the hello must carry; unset, any uuid is accepted and reported. */
   uuid?: Uint8Array;
   /** Number of multifd channels: a channel id must be below it. */
   channels?: number;
@@ -53,8 +53,9 @@ export function decodeMultifdHello(bytes: Uint8Array, expect: HelloExpectations 
   const version = view.getUint32(offset + 4);
   if (version !== MULTIFD_VERSION) throw new WireFormatError("ERR_MULTIFD_BAD_VERSION", `multifd version ${version}, expected ${MULTIFD_VERSION}`, offset + 4, expect.subject);
   const uuid = bytes.slice(offset + 8, offset + 8 + MULTIFD_UUID_BYTES);
-  const ownUuid = expect.uuid ?? ZERO_UUID;
-  if (!uuid.every((byte, i) => byte === ownUuid[i])) throw new WireFormatError("ERR_MULTIFD_BAD_UUID", "multifd hello uuid does not match ours", offset + 8, expect.subject);
+  // Without a uuid to compare (a tool reading a capture), any uuid is accepted and reported.
+  const ownUuid = expect.uuid;
+  if (ownUuid && !uuid.every((byte, i) => byte === ownUuid[i])) throw new WireFormatError("ERR_MULTIFD_BAD_UUID", "multifd hello uuid does not match ours", offset + 8, expect.subject);
   const channelId = bytes[offset + 24];
   if (expect.channels !== undefined && channelId >= expect.channels) {
     throw new WireFormatError("ERR_MULTIFD_BAD_CHANNEL_ID", `multifd channel id ${channelId}, expected below ${expect.channels}`, offset + 24, expect.subject);

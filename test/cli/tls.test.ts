@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), "vfio-migration-cli-tls-"));
 const certs = makeTestCerts();
 const file: Record<string, string> = {};
 for (const [name, pair] of Object.entries(certs)) {
-  for (const [kind, pem] of Object.entries(pair)) {
+  for (const [kind, pem] of Object.entries(pair) as [string, string][]) {
     file[`${name}.${kind}`] = join(dir, `${name}.${kind}.pem`);
     writeFileSync(file[`${name}.${kind}`], pem);
   }

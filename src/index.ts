@@ -8,5 +8,7 @@ export * from "./codec/index.js";
 export * from "./fsm/index.js";
 export * from "./device/index.js";
 export * from "./transport/index.js";
+export * from "./engine/index.js";
+export * from "./cli/report/index.js";
 export { MultifdError } from "./engine/multifd/errors.js";
 export type { DeviceLoadProgress, LoadPhase } from "./engine/multifd/load.js";

@@ -1,7 +1,7 @@
 // The start every migration command shares: parse options, answer --help, turn bad options into exit 2.
-import type { ParseArgsConfig } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { init } from "../codec/index.js";
-import { parse } from "./options.js";
+import { usageError } from "./options.js";
 import { printUsageError } from "./report.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -25,5 +25,14 @@ export async function prepare<T extends Options, S>(
     return { json, setup };
   } catch (err) {
     return { json, exit: printUsageError(err, json, usage) };
+  }
+}
+
+/** parseArgs with our typed error for unknown or malformed options. */
+export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw usageError((err as Error).message);
   }
 }

@@ -1,5 +1,5 @@
 // Command-line options shared by simulate, send and receive.
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { VfioMigrationError } from "../errors.js";
 import { MigrationFlags } from "../fsm/states.js";
 import { parseSize } from "./sizes.js";
@@ -34,15 +34,6 @@ export const MIGRATION_OPTIONS = {
 
 export function usageError(message: string): VfioMigrationError {
   return new VfioMigrationError("ERR_CLI_USAGE", message);
-}
-
-/** parseArgs with our typed error for unknown or malformed options. */
-export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: T): ReturnType<typeof parseArgs<{ options: T; strict: true; allowPositionals: false }>>["values"] {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw usageError((err as Error).message);
-  }
 }
 
 export function integer(text: string, option: string, min: number, max: number): number {

@@ -12,7 +12,12 @@ export interface CliReport {
   downtimeMs: number | null;
   bytes: { main: number; multifd: number[] };
   devices: { name: string; flags: string; sourceDigest: string | null; destinationDigest: string | null; finalState: string }[];
-  trace: TraceEntry[];
+  trace: Omit<TraceEntry, "t">[];
+}
+
+/** The trace as issue 4's `--json` has it: seq, side, device, state (times stay in the library's result). */
+function jsonTrace(entries: readonly TraceEntry[]): CliReport["trace"] {
+  return entries.map(({ seq, side, device, state }) => ({ seq, side, device, state }));
 }
 
 const ms = (x: number): number => Math.round(x * 10) / 10;
@@ -46,7 +51,7 @@ export function simulateReport(source: MigrationResult, destination: MigrationRe
         finalState: completed && dst ? dst.finalState : d.finalState,
       };
     }),
-    trace: source.trace,
+    trace: jsonTrace(source.trace),
   };
 }
 
@@ -67,7 +72,7 @@ export function sideReport(r: MigrationResult): CliReport {
       destinationDigest: own === "destination" ? (d.digest ?? null) : null,
       finalState: d.finalState,
     })),
-    trace: r.trace.filter((e) => e.side === own),
+    trace: jsonTrace(r.trace.filter((e) => e.side === own)),
   };
 }
 

@@ -1,9 +1,10 @@
 import { StreamDecoder, type StreamKind, type StreamRecord } from "../codec/index.js";
 import type { Channel } from "../transport/types.js";
 
-const WINDOW_BYTES = 4 * 1024 * 1024;
-/** Below this much room at the window's end, reading moves on to the other window. */
-const MIN_READ_BYTES = 1024 * 1024;
+/** Main channel: room for several 1 MiB chunks per read. */
+const MAIN_WINDOW_BYTES = 4 * 1024 * 1024;
+/** Return path: a few small messages (the largest is 64 KiB). */
+const RETURN_PATH_WINDOW_BYTES = 256 * 1024;
 
 /**
  * Reads a channel into reused windows and decodes it record by record. Records may be views of
@@ -14,7 +15,8 @@ export class ChannelReader<K extends StreamKind> {
   readonly channel: Channel;
   readonly decoder: StreamDecoder<K>;
   bytesRead = 0;
-  readonly #windows = [new Uint8Array(WINDOW_BYTES), new Uint8Array(WINDOW_BYTES)];
+  readonly #windowBytes: number;
+  readonly #windows: Uint8Array[];
   #current = 0;
   #end = 0;
   /** Bytes pushed from the current window: held bytes beyond it lie in the other window. */
@@ -24,6 +26,8 @@ export class ChannelReader<K extends StreamKind> {
   constructor(channel: Channel, kind: K) {
     this.channel = channel;
     this.decoder = new StreamDecoder({ kind, subject: channel.name });
+    this.#windowBytes = kind === "return-path" ? RETURN_PATH_WINDOW_BYTES : MAIN_WINDOW_BYTES;
+    this.#windows = [new Uint8Array(this.#windowBytes), new Uint8Array(this.#windowBytes)];
   }
 
   /** The next record, reading as needed; undefined at the peer's orderly end (throws if it cut a record). */
@@ -47,10 +51,11 @@ export class ChannelReader<K extends StreamKind> {
   }
 
   #target(): Uint8Array {
-    if (WINDOW_BYTES - this.#end < MIN_READ_BYTES) {
+    // Below a quarter of a window left at its end, reading moves on to the other window.
+    if (this.#windowBytes - this.#end < this.#windowBytes / 4) {
       const other = 1 - this.#current;
       // Held bytes reaching back past this window into the other one (a large record): keep that window.
-      if (this.decoder.buffered > this.#pushedFromCurrent) this.#windows[other] = new Uint8Array(WINDOW_BYTES);
+      if (this.decoder.buffered > this.#pushedFromCurrent) this.#windows[other] = new Uint8Array(this.#windowBytes);
       this.#current = other;
       this.#end = 0;
       this.#pushedFromCurrent = 0;

@@ -1,5 +1,6 @@
 import { MigrationFlags } from "../fsm/states.js";
 import type { MigratableDevice } from "../device/types.js";
+import type { MultifdPlan } from "./options.js";
 
 /**
  * The setup configuration both ends exchange (source: CONFIGURATION section after the file header;
@@ -30,6 +31,18 @@ export function describeDevices(devices: readonly MigratableDevice[]): SetupConf
     flags: flagNames(d.flags),
     stopCopySize: d.stopCopySize() ?? null,
   }));
+}
+
+/** One end's configuration: what it will do and with which devices. */
+export function buildConfig(uuid: string, switchoverAck: boolean, multifd: MultifdPlan, devices: readonly MigratableDevice[]): SetupConfig {
+  return {
+    version: 1,
+    uuid,
+    capabilities: { returnPath: true, switchoverAck, multifd: multifd.transfer, checksum: multifd.checksum },
+    multifdChannels: multifd.channels,
+    configBlob: "length-delimited",
+    devices: describeDevices(devices),
+  };
 }
 
 /** Every difference between the two configurations, each naming the field and both values. */

@@ -3,7 +3,7 @@ import { BANDWIDTH_PERIOD_MS } from "./options.js";
 /**
  * QEMU's `migration_update_counters`: every 100 ms, bandwidth = bytes sent in the window / its length,
  * and threshold = (switchover bandwidth if set, else measured bandwidth) x downtime limit. The
- * threshold starts at 0, as in `migrate_init`, unless a switchover bandwidth is set.
+ * threshold starts at 0, as in `migrate_init`, until the first window has passed.
  */
 export class ConvergenceMeter {
   readonly #downtimeLimitMs: number;
@@ -18,7 +18,6 @@ export class ConvergenceMeter {
     this.#downtimeLimitMs = downtimeLimitMs;
     this.#switchoverBytesPerMs = (switchoverBandwidth ?? 0) / 1000;
     this.#windowStart = now;
-    if (this.#switchoverBytesPerMs > 0) this.thresholdBytes = this.#switchoverBytesPerMs * downtimeLimitMs;
   }
 
   sent(bytes: number): void {

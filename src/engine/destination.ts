@@ -3,7 +3,7 @@
 import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
-import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
+import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
@@ -77,7 +77,7 @@ class DestinationSession {
       const configuration = await reader.next();
       if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
       const peer = this.#parsePeerConfig(configuration.json);
-      const own = this.#config(peer.uuid);
+      const own = buildConfig(peer.uuid, this.#ack, this.#plan, this.#devices);
       await this.#send({ type: "config", json: own });
       const differences = compareConfigs(peer, own);
       if (differences.length > 0) throw new SetupMismatchError(differences);
@@ -92,6 +92,7 @@ class DestinationSession {
       this.#ackPending = this.#ack ? this.#handlers.filter((h) => h.switchoverAckNeeded()).length : 0;
       setupMs = now() - start;
       this.#phase = "active";
+      this.#progress();
 
       const multifdFailed = this.#startMultifd(peer.uuid);
       const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
@@ -103,8 +104,10 @@ class DestinationSession {
       digests = takeDigests(this.#devices);
       // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
       await this.#vm.start();
+      this.#trace.mark("destination", "VM_START");
       const loadMs = now() - switchoverAt;
       this.#phase = "completed";
+      this.#progress();
       const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });
@@ -116,6 +119,7 @@ class DestinationSession {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
       const status = failureStatus(err, this.#cancel);
       this.#phase = status;
+      this.#progress();
       await this.#reportFailure(error);
       this.#channel?.destroy(error);
       this.#receiver?.abort(error);
@@ -173,17 +177,6 @@ class DestinationSession {
     }
   }
 
-  #config(uuid: string): SetupConfig {
-    return {
-      version: 1,
-      uuid,
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
-      multifdChannels: this.#plan.channels,
-      configBlob: "length-delimited",
-      devices: describeDevices(this.#devices),
-    };
-  }
-
   /** The main loop of `qemu_loadvm_state` until EOF; returns when SWITCHOVER_START arrived. */
   async #load(reader: ChannelReader<"main">): Promise<number> {
     const sections = new Map<number, VfioLoadHandler>();
@@ -230,6 +223,7 @@ class DestinationSession {
             switchoverAt = now();
             this.#phase = "device";
             this.#receiver?.switchoverStart();
+            this.#progress();
           } else {
             throw new ProtocolError(channel, `unexpected command ${r.command}`);
           }
@@ -277,6 +271,21 @@ class DestinationSession {
       if (d.state === DeviceState.RUNNING) continue;
       await d.reset().catch(() => setDeviceState(d, DeviceState.RUNNING).catch(() => {}));
     }
+  }
+
+  /** Phase changes (the destination has no convergence figures of its own). */
+  #progress(): void {
+    this.#o.onProgress?.({
+      side: "destination",
+      phase: this.#phase,
+      bytes: { main: this.#reader?.bytesRead ?? 0, multifd: this.#receiver?.report().channels.map((c) => c.bytes) ?? [] },
+      iteration: 0,
+      pendingBytes: 0,
+      bandwidth: 0,
+      thresholdBytes: 0,
+      expectedDowntimeMs: 0,
+      waitingForAck: false,
+    });
   }
 
   #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {

@@ -1,7 +1,7 @@
 export { migrate, type MigrationHandle } from "./source.js";
 export { receive } from "./destination.js";
 export { VmRunState, type VmRunStateOptions, type VmStateChangeHandler, type StopReason } from "./runstate.js";
-export { TraceRecorder, type TraceEntry, type Side } from "./trace.js";
+export { TraceRecorder, type TraceEntry, type TraceEvent, type TraceEventKind, type Side } from "./trace.js";
 export type { MigrateOptions, ReceiveOptions, Capabilities, MultifdOptions, MultifdMode } from "./options.js";
 export { DEFAULT_DOWNTIME_LIMIT_MS, DEFAULT_MAX_BANDWIDTH, DEFAULT_MULTIFD_CHANNELS } from "./options.js";
 export type { MigrationResult, MigrationProgress, MigrationPhase, MigrationStatus, DeviceResult, DestinationReport } from "./result.js";

@@ -53,6 +53,11 @@ export class MainWriter {
     return STAGE_BYTES - this.#staged;
   }
 
+  /** The most one piece may stage (the whole stage). */
+  get stageCapacity(): number {
+    return STAGE_BYTES;
+  }
+
   /** The next free chunk buffer (waits for its previous write to finish). */
   async acquire(): Promise<ChunkBuffer> {
     const buffer = this.#buffers[this.#next];

@@ -3,7 +3,7 @@ import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHe
 import { setDeviceState } from "../device/index.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
-import { compareConfigs, describeDevices, parseConfig, type SetupConfig } from "./config.js";
+import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { ConvergenceMeter, RateLimiter, Waker } from "./convergence.js";
 import { MigrationCancelledError, P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
 import { MainWriter } from "./main-writer.js";
@@ -114,7 +114,7 @@ class SourceSession {
       this.#writer = w;
 
       // SETUP: file header, our configuration, OPEN_RETURN_PATH; the destination answers CONFIG.
-      const config = this.#config();
+      const config = buildConfig(globalThis.crypto.randomUUID(), this.#ack, this.#plan, this.#devices);
       const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
       const shut = new Promise<number>((resolve) => (this.#shut = resolve));
       const returnPath = this.#readReturnPath(channel).then(
@@ -144,6 +144,7 @@ class SourceSession {
       // Switchover: stop the VM (two passes), lift the rate limit, SWITCHOVER_START, completion.
       this.#phase = "device";
       const downtimeStart = now();
+      this.#trace.mark("source", "VM_STOP");
       if (this.#vm.running) {
         stoppedVm = true;
         await this.#vm.stop("finish-migrate");
@@ -151,9 +152,10 @@ class SourceSession {
       this.#rate.disable();
       this.#progress();
       w.put(encodeCommand(MainCommand.SWITCHOVER_START));
+      this.#trace.mark("source", "SWITCHOVER_START");
       const multifd = await this.#startMultifdSave(w);
       for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
-      for (const h of this.#handlers) h.saveState(w, this.#plan.transfer);
+      for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
       await w.drain();
       this.#multifdReport = await multifd;
@@ -165,12 +167,7 @@ class SourceSession {
       this.#phase = "completed";
       // The state stays frozen after the stop, so this is the state at switchover.
       digests = takeDigests(this.#devices);
-      for (const h of this.#handlers) await h.saveCleanup();
-      // The destination never writes on multifd channels and has read everything (it sent SHUT).
-      for (const c of this.#multifdChannels) c.destroy();
-      await channel.end();
-      // The destination ends its side after SHUT; a peer that does not is cut off.
-      if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+      await this.#closeAfterCompletion(channel, returnPath);
       this.#progress();
       return this.#result("completed", undefined, setupMs, start, downtimeMs, digests);
     } catch (err) {
@@ -205,6 +202,21 @@ class SourceSession {
     return sending;
   }
 
+  /**
+   * After SHUT(0) the migration has completed, whatever happens here: close the channels, then
+   * `save_cleanup` (STOP_COPY -> STOP, outside the downtime; a device that fails it is reset by the
+   * driver helper, as QEMU's set_state_or_reset).
+   */
+  async #closeAfterCompletion(channel: Channel, returnPath: Promise<void>): Promise<void> {
+    // The destination never writes on multifd channels and has read everything (it sent SHUT).
+    for (const c of this.#multifdChannels) c.destroy();
+    const ending = channel.end().catch(() => {});
+    for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
+    await ending;
+    // The destination ends its side after SHUT; a peer that does not is cut off.
+    if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+  }
+
   async #dial(): Promise<Channel> {
     const dialing = this.#o.dialer.dial("main", this.#o.signal);
     try {
@@ -224,17 +236,6 @@ class SourceSession {
     if (lacking.length > 0) throw new P2pRequiredError(lacking);
   }
 
-  #config(): SetupConfig {
-    return {
-      version: 1,
-      uuid: globalThis.crypto.randomUUID(),
-      capabilities: { returnPath: true, switchoverAck: this.#ack, multifd: this.#plan.transfer, checksum: this.#plan.checksum },
-      multifdChannels: this.#plan.channels,
-      configBlob: "length-delimited",
-      devices: describeDevices(this.#devices),
-    };
-  }
-
   /** Pre-copy: QEMU's `migration_iteration_run` loop until switchover is due. */
   async #precopy(w: MainWriter): Promise<void> {
     for (;;) {
@@ -250,8 +251,10 @@ class SourceSession {
       let sent = 0;
       for (const h of this.#handlers) {
         if (!h.isActiveIterate()) continue;
-        const delay = this.#rate.delayMs(now());
-        if (delay > 0) await this.#waker.sleep(delay);
+        // Waits out a used-up window; the check after waking opens the next one.
+        for (let delay = this.#rate.delayMs(now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(now())) {
+          await this.#waker.sleep(delay);
+        }
         if (this.#forceSwitchover || this.#cancel.aborted) break;
         // Checked again under the lock: a VM pause may have moved the device out of pre-copy meanwhile.
         sent += await this.#vm.exclusive(async () => (h.isActiveIterate() ? h.saveLiveIterate(w) : 0));
@@ -282,6 +285,7 @@ class SourceSession {
         }
         return;
       case "switchover-ack":
+        if (!this.#acked) this.#trace.mark("source", "SWITCHOVER_ACK");
         this.#acked = true;
         this.#waker.wake();
         return;

@@ -9,14 +9,41 @@ export interface TraceEntry {
   side: Side;
   device: string;
   state: keyof typeof DeviceState;
+  /** When, in ms since the recorder started (not part of `--json`'s trace). */
+  t: number;
+}
+
+/** The moments a timeline marks (the HTML report draws them). */
+export type TraceEventKind = "DEV_INIT_DATA_SENT" | "SWITCHOVER_ACK" | "SWITCHOVER_START" | "VM_STOP" | "VM_START";
+
+export interface TraceEvent {
+  side: Side;
+  kind: TraceEventKind;
+  /** The device a DEV_INIT_DATA_SENT concerns. */
+  device?: string;
+  /** ms since the recorder started. */
+  t: number;
 }
 
 /** Orders state changes of both sides; share one recorder between `migrate` and `receive` in one process. */
 export class TraceRecorder {
   readonly entries: TraceEntry[] = [];
+  readonly events: TraceEvent[] = [];
+  readonly #start = performance.now();
+  /** The recorder's start on the shared wall clock (ms), so recorders in different workers can be merged. */
+  readonly origin = performance.timeOrigin + this.#start;
+
+  /** ms since the recorder started. */
+  now(): number {
+    return performance.now() - this.#start;
+  }
 
   record(side: Side, device: string, state: DeviceState): void {
-    this.entries.push({ seq: this.entries.length + 1, side, device, state: DeviceState[state] as keyof typeof DeviceState });
+    this.entries.push({ seq: this.entries.length + 1, side, device, state: DeviceState[state] as keyof typeof DeviceState, t: this.now() });
+  }
+
+  mark(side: Side, kind: TraceEventKind, device?: string): void {
+    this.events.push({ side, kind, device, t: this.now() });
   }
 
   /** The state changes of one device on one side, in order. */
@@ -44,6 +71,10 @@ export class TracedDevice implements MigratableDevice {
 
   get inner(): MigratableDevice {
     return this.#inner;
+  }
+  /** Notes an event of this device (DEV_INIT_DATA_SENT) in the trace. */
+  mark(kind: TraceEventKind): void {
+    this.#trace.mark(this.#side, kind, this.#inner.name);
   }
   get name(): string {
     return this.#inner.name;

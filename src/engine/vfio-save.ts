@@ -16,7 +16,7 @@ import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import { VfioMigrationError, named } from "../errors.js";
 import { CHUNK_HEADROOM, type MainWriter } from "./main-writer.js";
 import { DEVICE_CHUNK_BYTES, UNKNOWN_STOP_COPY_SIZE } from "./options.js";
-import type { StopReason, VmStateChangeHandler } from "./runstate.js";
+import type { VmStateChangeHandler } from "./runstate.js";
 import type { TracedDevice } from "./trace.js";
 
 const VFIO_SECTION_VERSION = 1;
@@ -104,6 +104,7 @@ export class VfioSaveHandler implements VmStateChangeHandler {
     if (this.#switchoverAck && this.#precopyInit === 0 && !this.#initialDataSent) {
       marker = VfioMarker.DEV_INIT_DATA_SENT;
       this.#initialDataSent = true;
+      this.device.mark("DEV_INIT_DATA_SENT");
     }
     this.#endSection(w, marker);
     return n;
@@ -125,12 +126,13 @@ export class VfioSaveHandler implements VmStateChangeHandler {
   }
 
   /** `vfio_save_state`: a FULL section with the config blob (main channel) or only END_OF_STATE (multifd). */
-  saveState(w: MainWriter, multifd: boolean): void {
+  async saveState(w: MainWriter, multifd: boolean): Promise<void> {
     const d = this.device;
     const header = { type: SectionType.FULL, sectionId: this.sectionId, idstr: d.name, instanceId: d.instanceId, version: VFIO_SECTION_VERSION } as const;
     const config = multifd ? undefined : encodeConfigState(d.saveConfig());
     const size = sectionStartBytes(header) + (config?.length ?? MARKER_BYTES) + FOOTER_BYTES;
-    if (size > w.stageRoom) throw new VfioMigrationError("ERR_CONFIG_BLOB_TOO_LARGE", named(d.name, `config blob of ${config?.length} bytes is over 60 KiB`));
+    if (size > w.stageCapacity) throw new VfioMigrationError("ERR_CONFIG_BLOB_TOO_LARGE", named(d.name, `config blob of ${config?.length} bytes does not fit the main channel's 64 KiB staging area`));
+    if (size > w.stageRoom) await w.flush();
     w.putWith(sectionStartBytes(header), (t, o) => writeSectionStart(t, o, header));
     if (config) w.put(config);
     else w.putWith(MARKER_BYTES, (t, o) => writeMarker(t, o, VfioMarker.END_OF_STATE));
@@ -139,18 +141,18 @@ export class VfioSaveHandler implements VmStateChangeHandler {
 
   /** `vfio_save_cleanup`, after completion and outside the downtime window: STOP_COPY -> STOP. */
   async saveCleanup(): Promise<void> {
-    if (this.device.state === DeviceState.STOP_COPY) await setDeviceState(this.device, DeviceState.STOP);
+    // QEMU's vfio_migration_set_state_or_reset: no recover state, a failure resets the device.
+    if (this.device.state === DeviceState.STOP_COPY) await setDeviceState(this.device, DeviceState.STOP, { recover: DeviceState.ERROR });
   }
 
   /** `vfio_vmstate_change_prepare`, registered only for P2P devices. */
-  async prepare(running: boolean): Promise<void> {
+  async prepare(): Promise<void> {
     if (!(this.device.flags & MigrationFlags.P2P)) return;
     await setDeviceState(this.device, this.device.state === DeviceState.PRE_COPY ? DeviceState.PRE_COPY_P2P : DeviceState.RUNNING_P2P);
-    void running;
   }
 
   /** `vfio_vmstate_change`: RUNNING on start; on stop STOP_COPY from pre-copy, else STOP. */
-  async change(running: boolean, _reason?: StopReason): Promise<void> {
+  async change(running: boolean): Promise<void> {
     const next = running ? DeviceState.RUNNING : inPrecopy(this.device.state) ? DeviceState.STOP_COPY : DeviceState.STOP;
     await setDeviceState(this.device, next);
   }

@@ -58,7 +58,7 @@ export function exampleReport(): ReportData {
     durationMs: 2700,
     devices: names.map((name, i) => ({
       name,
-      flags: 7,
+      flags: "STOP_COPY|P2P|PRE_COPY",
       source: sourceStates(VM_STOP + 1),
       destination: destinationStates(),
       sourceDigest: digest(i),

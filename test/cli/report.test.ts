@@ -1,4 +1,12 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { MigrationProgress } from "../../src/engine/result.js";
+import type { TraceEntry, TraceEvent } from "../../src/engine/trace.js";
+import type { CliReport } from "../../src/cli/report.js";
+import { RunRecorder, reportData } from "../../src/cli/report/from-run.js";
+import { runCli } from "./run-cli.js";
 import { renderReport, type ReportData } from "../../src/cli/report/index.js";
 import { formatBytes, formatMs } from "../../src/cli/report/format.js";
 import { ChannelMeter } from "../../src/cli/report/meter.js";
@@ -98,7 +106,7 @@ describe("renderReport", () => {
   it("shows a failed run with its error code, an ERROR band and no downtime", () => {
     const failed: ReportData = {
       ...data,
-      devices: [{ name: "dev0", source: [{ t: 0, state: "RUNNING" }, { t: 5, state: "PRE_COPY" }, { t: 40, state: "RUNNING" }], destination: [{ t: 0, state: "RUNNING" }, { t: 3, state: "RESUMING" }, { t: 38, state: "ERROR" }] }],
+      devices: [{ name: "dev0", source: [{ t: 0, state: "RUNNING" }, { t: 5, state: "PRE_COPY" }, { t: 40, state: "RUNNING" }], destination: [{ t: 0, state: "RUNNING" }, { t: 3, state: "RESUMING" }, { t: 38, state: "ERROR" }], sourceDigest: "crc32c:1", destinationDigest: "crc32c:2" }],
       markers: [],
       downtime: null,
       summary: { status: "failed", error: { code: "ERR_CHANNEL_CLOSED", message: "main: peer closed the channel" } },
@@ -108,6 +116,9 @@ describe("renderReport", () => {
     expect(out).toContain("ERR_CHANNEL_CLOSED: main: peer closed the channel");
     expect(tags(out, "rect", { "data-state": "ERROR" })).toHaveLength(1);
     expect(tags(out, "rect", { class: "downtime" })).toHaveLength(0);
+    // The destination's state of a failed run is discarded: its digests are not compared.
+    expect(out).toContain("digests not compared");
+    expect(out).not.toMatch(/class="(ok|bad)"/);
   });
 
   it("escapes every text that comes from data", () => {
@@ -204,5 +215,124 @@ describe("ChannelMeter", () => {
     const samples = meter.channels()[0].samples;
     expect(samples.length).toBeLessThanOrEqual(3);
     expect(samples[samples.length - 1]).toEqual({ t: 6, bytes: 1000 });
+  });
+});
+
+describe("reportData (a run's --json result plus its timeline)", () => {
+  const result: CliReport = {
+    status: "completed",
+    error: null,
+    setupMs: 3,
+    totalMs: 50,
+    downtimeMs: 12,
+    bytes: { main: 1000, multifd: [] },
+    devices: [{ name: "dev0", flags: "STOP_COPY|P2P|PRE_COPY", sourceDigest: "crc32c:1", destinationDigest: "crc32c:1", finalState: "RUNNING" }],
+    trace: [],
+  };
+  const trace: TraceEntry[] = [
+    { seq: 1, side: "destination", device: "dev0", state: "RESUMING", t: 2 },
+    { seq: 2, side: "source", device: "dev0", state: "PRE_COPY", t: 4 },
+    { seq: 3, side: "source", device: "dev0", state: "STOP_COPY", t: 30 },
+    { seq: 4, side: "destination", device: "dev0", state: "RUNNING", t: 41 },
+  ];
+  const events: TraceEvent[] = [
+    { side: "source", kind: "VM_STOP", t: 29.5 },
+    { side: "destination", kind: "VM_START", t: 41 },
+  ];
+
+  it("starts every traced device in RUNNING, shades the downtime from VM stop for downtimeMs, and keeps the figures", () => {
+    const data = reportData(result, { trace, events, channels: [{ name: "main", samples: [{ t: 0, bytes: 0 }] }], pending: [{ t: 10, pendingBytes: 5, thresholdBytes: 2 }] }, { title: "t" });
+    expect(data.devices[0].source).toEqual([{ t: 0, state: "RUNNING" }, { t: 4, state: "PRE_COPY" }, { t: 30, state: "STOP_COPY" }]);
+    expect(data.devices[0].destination).toEqual([{ t: 0, state: "RUNNING" }, { t: 2, state: "RESUMING" }, { t: 41, state: "RUNNING" }]);
+    expect(data.downtime).toEqual({ startMs: 29.5, endMs: 41.5 });
+    expect(data.markers).toEqual([{ t: 29.5, kind: "VM_STOP", device: undefined }, { t: 41, kind: "VM_START", device: undefined }]);
+    expect(data.summary).toMatchObject({ status: "completed", setupMs: 3, totalMs: 50, downtimeMs: 12 });
+    expect(data.devices[0]).toMatchObject({ flags: "STOP_COPY|P2P|PRE_COPY", sourceDigest: "crc32c:1", destinationDigest: "crc32c:1" });
+  });
+
+  it("draws no rows for a side that was not traced (send) and no downtime for a run that did not complete", () => {
+    const failed = { ...result, status: "failed" as const, downtimeMs: null };
+    const data = reportData(failed, { trace: trace.filter((e) => e.side === "source"), events, channels: [], pending: [] });
+    expect(data.devices[0].destination).toEqual([]);
+    expect(data.downtime).toBeNull();
+  });
+
+  it("collects pre-copy samples from progress events and bytes from the dialer, on the caller's clock", async () => {
+    let clock = 0;
+    const recorder = new RunRecorder(() => clock);
+    const progress = (phase: MigrationProgress["phase"], pendingBytes: number): MigrationProgress => ({
+      side: "source", phase, bytes: { main: 0, multifd: [] }, iteration: 0, pendingBytes, bandwidth: 0, thresholdBytes: 7, expectedDowntimeMs: 0, waitingForAck: false,
+    });
+    clock = 100;
+    recorder.progress(progress("setup", 1));
+    recorder.progress(progress("active", 50));
+    clock = 200;
+    recorder.progress(progress("active", 20));
+    recorder.progress(progress("device", 0));
+    expect(recorder.pending).toEqual([{ t: 100, pendingBytes: 50, thresholdBytes: 7 }, { t: 200, pendingBytes: 20, thresholdBytes: 7 }]);
+    const sink = sinkDialer();
+    const main = await recorder.dialer(sink.dialer).dial("main");
+    const write = main.write(new Uint8Array(9));
+    sink.release();
+    await write;
+    expect(recorder.channels()).toEqual([{ name: "main", samples: [{ t: 200, bytes: 0 }, { t: 200, bytes: 9 }] }]);
+  });
+});
+
+describe("simulate --report", () => {
+  it("writes one HTML file showing every device on both sides, the channel, pending/threshold, every marker and the downtime", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vfio-report-"));
+    const file = join(dir, "run.html");
+    try {
+      const run = await runCli(["simulate", "--devices", "3", "--state-size", "4MiB", "--switchover-ack", "--bandwidth", "32MiB", "--json", "--report", file]);
+      expect(run.code, run.stderr).toBe(0);
+      const json = JSON.parse(run.stdout) as CliReport;
+      // --json keeps issue 4's trace fields exactly.
+      for (const entry of json.trace) expect(Object.keys(entry)).toEqual(["seq", "side", "device", "state"]);
+      const html = await readFile(file, "utf8");
+      const full = fullTimeline(html);
+      for (const device of json.devices) {
+        expect(full).toContain(`>${device.name}<title>`);
+        for (const side of ["source", "destination"]) expect(full, `${device.name} ${side}`).toMatch(new RegExp(`<title>${device.name.replace(/[.]/g, "\\.")} \\(${side}\\): `));
+      }
+      for (const state of ["RUNNING", "PRE_COPY", "PRE_COPY_P2P", "STOP_COPY", "RESUMING"]) expect(tags(full, "rect", { "data-state": state }).length, state).toBeGreaterThan(0);
+      expect(tags(full, "path", { "data-channel": "main" })).toHaveLength(1);
+      expect(tags(full, "path", { class: "series pending" })).toHaveLength(1);
+      expect(tags(full, "path", { class: "series threshold" })).toHaveLength(1);
+      expect(tags(full, "path", { class: "marker marker-DEV_INIT_DATA_SENT" })).toHaveLength(3);
+      for (const kind of ["SWITCHOVER_ACK", "SWITCHOVER_START", "VM_STOP", "VM_START"]) expect(tags(full, "line", { class: `marker marker-${kind}` }), kind).toHaveLength(1);
+      expect(tags(full, "rect", { class: "downtime" })).toHaveLength(1);
+      expect(html).toContain(`downtime ${formatMs(json.downtimeMs!)}`);
+      expect(html).toContain("3 of 3 digests equal");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("send --report", () => {
+  it("writes the source's view: its state rows, the channel, the markers it saw and the downtime", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vfio-report-"));
+    const file = join(dir, "send.html");
+    try {
+      let listening!: (address: string) => void;
+      const address = new Promise<string>((resolve) => (listening = resolve));
+      const device = ["--devices", "2", "--state-size", "2MiB", "--switchover-ack"];
+      const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...device, "--json"], {
+        onStderr: (text) => /listening on (\S+)/.exec(text) && listening(/listening on (\S+)/.exec(text)![1]),
+      });
+      const send = await runCli(["send", "--connect", await address, ...device, "--bandwidth", "16MiB", "--json", "--report", file]);
+      expect((await receiving).code).toBe(0);
+      expect(send.code, send.stderr).toBe(0);
+      const full = fullTimeline(await readFile(file, "utf8"));
+      expect(tags(full, "rect", { "data-state": "PRE_COPY" })).toHaveLength(2);
+      expect(tags(full, "rect", { "data-state": "RESUMING" })).toHaveLength(0);
+      expect(tags(full, "path", { "data-channel": "main" })).toHaveLength(1);
+      expect(tags(full, "path", { class: "marker marker-DEV_INIT_DATA_SENT" })).toHaveLength(2);
+      for (const kind of ["SWITCHOVER_ACK", "SWITCHOVER_START", "VM_STOP"]) expect(tags(full, "line", { class: `marker marker-${kind}` }), kind).toHaveLength(1);
+      expect(tags(full, "rect", { class: "downtime" })).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

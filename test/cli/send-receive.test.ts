@@ -46,9 +46,10 @@ describe("vfio-migration send / receive as two processes over TCP", () => {
   });
 
   it("migrates with switchover-ack on both ends", async () => {
-    const { source, destination } = await pair(["--state-size", "4MiB", "--initial-size", "1MiB", "--load-delay", "200", "--switchover-ack"], ["--switchover-bandwidth", "1GB"]);
+    const { source, destination } = await pair(["--state-size", "4MiB", "--initial-size", "1MiB", "--load-delay", "600", "--switchover-ack"], ["--switchover-bandwidth", "1GB"]);
     expect([source.status, destination.status]).toEqual(["completed", "completed"]);
     expect(destination.devices[0].destinationDigest).toBe(source.devices[0].sourceDigest);
-    expect(source.downtimeMs).toBeLessThan(200);
+    // The 600 ms load of the initial data happened before the switchover, outside the downtime.
+    expect(source.downtimeMs).toBeLessThan(400);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
 import { migrate, receive, TraceRecorder, VmRunState, type MigrationResult, type Side } from "../../src/engine/index.js";
 import { DeviceState } from "../../src/fsm/states.js";
-import { memoryNetwork } from "../../src/transport/index.js";
+import { memoryNetwork, shapeDialer } from "../../src/transport/index.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
 import type { Acceptor, Channel, Dialer } from "../../src/transport/types.js";
 import { simulatedPair, stateOf } from "./support.js";
@@ -19,7 +19,7 @@ class HookedTrace extends TraceRecorder {
 }
 
 type Fault = "cancel" | "drop";
-type Phase = "setup" | "active" | "device" | "awaiting-shut";
+type Phase = "setup" | "active" | "device" | "awaiting-shut" | "none";
 
 /** Where each phase is reached: the state change that marks it. */
 const TRIGGERS: Record<Exclude<Phase, "active">, [Side, DeviceState]> = {
@@ -29,7 +29,7 @@ const TRIGGERS: Record<Exclude<Phase, "active">, [Side, DeviceState]> = {
 };
 
 async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; acceptor: Acceptor }) {
-  // 2 MiB of initial data at 4 MiB/s keeps pre-copy iterating for ~0.5 s.
+  // 2 x 2 MiB of initial data at 4 MiB/s keeps pre-copy iterating for ~1 s.
   const { sources, destinations } = simulatedPair(2, { stateSize: 4 << 20, initialBytes: 2 << 20 });
   const before = sources.map((d) => d.digest());
   const trace = new HookedTrace();
@@ -44,12 +44,14 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
     if (fault === "cancel") controller.abort();
     else channel!.destroy();
   };
-  if (phase !== "active") {
+  if (phase !== "active" && phase !== "none") {
     const [side, state] = TRIGGERS[phase];
     trace.hook = (s, st) => s === side && st === state && fire();
   }
   const stopDestination = new AbortController();
-  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, signal: stopDestination.signal });
+  // Switchover-ack holds the switchover until the initial data is loaded: pre-copy lasts ~1 s at 4 MiB/s.
+  const capabilities = { switchoverAck: true };
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, capabilities, signal: stopDestination.signal });
   const source = await migrate({
     devices: sources,
     dialer,
@@ -57,13 +59,15 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
     vm,
     signal: controller.signal,
     maxBandwidth: 4 << 20,
+    switchoverBandwidth: 1e9,
+    capabilities,
     onProgress: (p) => phase === "active" && p.phase === "active" && p.iteration >= 2 && fire(),
   });
   const timer = setTimeout(() => stopDestination.abort(), 3000);
   const destination: MigrationResult = await receiving;
   clearTimeout(timer);
   await network.acceptor.close();
-  return { source, destination, sources, destinations, before, vm, fired };
+  return { source, destination, sources, destinations, before, vm, fired, trace };
 }
 
 describe("failure and cancel leave the source running with its state intact", () => {
@@ -84,6 +88,29 @@ describe("failure and cancel leave the source running with its state intact", ()
         expect(r.destinations.map(stateOf)).toEqual(["RUNNING", "RUNNING"]);
       });
     }
+  }
+
+  // The shaped link cuts the main channel after N bytes: in the setup handshake, in pre-copy, in stop-copy.
+  for (const [phase, bytes, reached] of [
+    ["setup", 40, []],
+    ["active", 1 << 20, ["PRE_COPY"]],
+    ["device", 5 << 20, ["PRE_COPY", "PRE_COPY_P2P", "STOP_COPY"]],
+  ] as const) {
+    it(`survives a link dropped after ${bytes} bytes (${phase})`, async () => {
+      const network = memoryNetwork();
+      const r = await faultIn("none", "drop", { acceptor: network.acceptor, dialer: shapeDialer(network.dialer, { dropAfterBytes: bytes }) });
+      expect(r.source.status).toBe("failed");
+      expect(r.source.error).toHaveProperty("code");
+      const history = r.source.devices[0].history;
+      expect(history.slice(0, reached.length)).toEqual(reached);
+      if (phase !== "device") expect(history).not.toContain("STOP_COPY");
+      expect(r.vm.running).toBe(true);
+      expect(r.sources.map(stateOf)).toEqual(["RUNNING", "RUNNING"]);
+      expect(r.sources.map((d) => d.digest())).toEqual(r.before);
+      expect(r.destination.status).toBe("failed");
+      expect(r.destination.error).toHaveProperty("code");
+      expect(r.destinations.map(stateOf)).toEqual(["RUNNING", "RUNNING"]);
+    });
   }
 
   it("leaves no socket open after a drop over TCP", async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
 import { MigrationFlags } from "../../src/fsm/states.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
-import { runBoth, simulatedPair, stateOf } from "./support.js";
+import { MttyDevice } from "../../src/device/index.js";
+import { deviceName, runBoth, simulatedPair, stateOf } from "./support.js";
 
 await init();
 
@@ -40,12 +41,51 @@ describe("migrate/receive over the main channel", () => {
     expect(b.destination.devices[0].history).toEqual(["STOP", "RESUMING", "STOP", "RUNNING"]);
   });
 
+  for (const ports of [1, 2] as const) {
+    it(`moves mtty devices (${24 + 36 * ports} bytes of state, ${ports} port(s)) over memory and TCP`, async () => {
+      for (const tcp of [false, true]) {
+        const make = (): MttyDevice[] => [0, 1].map((i) => new MttyDevice({ name: deviceName(i), ports }));
+        const sources = make();
+        const destinations = make();
+        const acceptor = tcp ? await tcpListen({ host: "127.0.0.1", port: 0 }) : undefined;
+        const network = acceptor ? { acceptor, dialer: tcpConnect(acceptor.address) } : undefined;
+        const { source, destination } = await runBoth(sources, destinations, {}, {}, network);
+        expect([source.status, destination.status]).toEqual(["completed", "completed"]);
+        expect(destination.devices.map((d) => d.digest)).toEqual(source.devices.map((d) => d.digest));
+        expect(source.devices.map((d) => d.bytes)).toEqual([24 + 36 * ports, 24 + 36 * ports]);
+      }
+    });
+  }
+
   it("moves 8 devices over real TCP", async () => {
     const { sources, destinations } = simulatedPair(8, { stateSize: 2 << 20, initialBytes: 256 << 10 });
     const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
     const { source, destination } = await runBoth(sources, destinations, {}, {}, { acceptor, dialer: tcpConnect(acceptor.address) });
     expect([source.status, destination.status]).toEqual(["completed", "completed"]);
     expect(destination.devices.map((d) => d.digest)).toEqual(source.devices.map((d) => d.digest));
+  });
+
+  it("moves a 2 GiB device over TCP without holding it in memory", { timeout: 180_000 }, async () => {
+    const { sources, destinations } = simulatedPair(1, { stateSize: 2 * 1024 ** 3, initialBytes: 64 << 20 });
+    const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
+    const rssBefore = process.memoryUsage().rss;
+    const { source, destination } = await runBoth(sources, destinations, { switchoverBandwidth: 2e9, downtimeLimitMs: 10_000 }, {}, { acceptor, dialer: tcpConnect(acceptor.address) });
+    expect([source.status, destination.status]).toEqual(["completed", "completed"]);
+    expect(destination.devices[0].digest).toBe(source.devices[0].digest);
+    expect(source.bytes.main).toBeGreaterThan(2 * 1024 ** 3);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 << 20);
+  });
+
+  it("carries config blobs that together exceed the staging area, and refuses one that alone does", async () => {
+    const many = simulatedPair(8, { configSize: 16 << 10 });
+    const ok = await runBoth(many.sources, many.destinations);
+    expect([ok.source.status, ok.destination.status]).toEqual(["completed", "completed"]);
+    expect(ok.destination.devices.map((d) => d.digest)).toEqual(ok.source.devices.map((d) => d.digest));
+    const huge = simulatedPair(1, { configSize: 70 << 10 });
+    const refused = await runBoth(huge.sources, huge.destinations);
+    expect(refused.source.error).toMatchObject({ code: "ERR_CONFIG_BLOB_TOO_LARGE" });
+    expect(huge.sources.map(stateOf)).toEqual(["RUNNING"]);
+    expect(refused.destination.status).toBe("failed");
   });
 
   it("records source then destination states in one trace, QEMU's order", async () => {

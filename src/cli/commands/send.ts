@@ -1,18 +1,21 @@
 // `vfio-migration send --connect HOST:PORT`: the source as its own process.
 import { migrate } from "../../engine/source.js";
 import { tcpConnect } from "../../transport/tcp.js";
+import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
+import { runReport } from "../report/write.js";
+import { TraceRecorder } from "../../engine/trace.js";
 
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
-  [--downtime-limit MS] [--cancel-after MS] [--json]`;
+  [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]`;
 
-const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, connect: { type: "string" } } as const;
+const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, connect: { type: "string" }, report: { type: "string" } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
@@ -22,19 +25,25 @@ export async function run(argv: string[]): Promise<number> {
     multifd: multifdFrom(args),
     tuning: sourceTuning(args),
     cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
+    capture: args.capture,
+    reportFile: args.report,
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const { connect, devices, capabilities, multifd, tuning, cancelAfter } = setup;
+  const { connect, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once("SIGINT", onSignal);
   const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
   const view = progressView(devices.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0));
   try {
-    const result = await migrate({ devices, dialer: tcpConnect(connect), capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
+    const trace = new TraceRecorder();
+    const report = runReport(reportFile, trace, capturingDialer(tcpConnect(connect), capture), (p) => view.update(p));
+    const result = await migrate({ devices, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
     view.stop();
-    return printReport(sideReport(result), json);
+    const own = sideReport(result);
+    await report.write(own, `vfio-migration send ${argv.join(" ")}`);
+    return printReport(own, json);
   } finally {
     clearTimeout(timer);
     process.off("SIGINT", onSignal);

@@ -6,23 +6,25 @@ import { TraceRecorder } from "../../engine/trace.js";
 import { memoryNetwork } from "../../transport/index.js";
 import { tcpConnect, tcpListen } from "../../transport/tcp.js";
 import type { Acceptor, Dialer } from "../../transport/types.js";
+import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, simulateReport } from "../report.js";
+import { runReport } from "../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
   [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
-  [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--cancel-after MS] [--json]
+  [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
 
 /** How long the destination may take to notice a failed source on its own. */
 const DESTINATION_GRACE_MS = 2000;
 
-const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, transport: { type: "string", default: "memory" } } as const;
+const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, transport: { type: "string", default: "memory" }, report: { type: "string" } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => {
@@ -49,12 +51,15 @@ export async function run(argv: string[]): Promise<number> {
   const view = progressView(totalBytes);
   try {
     const receiving = receive({ devices: destinations, acceptor, trace, capabilities, multifd, signal: stopDestination.signal });
-    const source = await migrate({ devices: sources, dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: (p) => view.update(p) });
+    const report = runReport(args.report, trace, capturingDialer(dialer, args.capture), (p) => view.update(p));
+    const source = await migrate({ devices: sources, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
     // A source that failed before connecting leaves the destination waiting for a channel: stop it.
     if (!(await settlesWithin(receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
     const destination = await receiving;
     view.stop();
-    return printReport(simulateReport(source, destination), json);
+    const result = simulateReport(source, destination);
+    await report.write(result, `vfio-migration simulate ${argv.join(" ")}`);
+    return printReport(result, json);
   } finally {
     clearTimeout(timer);
     await acceptor.close();

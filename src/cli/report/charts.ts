@@ -35,17 +35,35 @@ function yAxis(ticks: readonly number[], y: LinearScale, frame: Frame): string {
     .join("");
 }
 
+/** Bytes a channel had sent by time `t` (its last sample at or before `t`). */
+function bytesAt(samples: readonly { t: number; bytes: number }[], t: number): number {
+  let bytes = 0;
+  for (const s of samples) {
+    if (s.t > t) break;
+    bytes = s.bytes;
+  }
+  return bytes;
+}
+
+/**
+ * Cumulative bytes per channel. A view that starts later (the switchover zoom) counts from its own
+ * start, so what each channel moved in that window is not flattened by what it sent before.
+ */
 export function channelChart(data: ReportData, frame: Frame, top: number): string {
-  const series = data.channels.map((channel) => visibleSamples(channel.samples, frame));
+  const from = frame.x.domain[0];
+  const series = data.channels.map((channel) => {
+    const base = from > 0 ? bytesAt(channel.samples, from) : 0;
+    return visibleSamples(channel.samples, frame).map((s) => ({ t: s.t, bytes: Math.max(0, s.bytes - base) }));
+  });
   const max = Math.max(1, ...series.flat().map((s) => s.bytes).filter(Number.isFinite));
   const ticks = byteTicks(max, 4);
   const y = linearScale([0, ticks[ticks.length - 1] || max], [top + CHANNEL_CHART, top]);
   const lines = series.map((samples, i) => {
     const channel = data.channels[i];
-    const color = channelColor(i);
     const total = channel.samples.length ? channel.samples[channel.samples.length - 1].bytes : 0;
-    const path = el("path", { d: pathOf(samples.map((s) => [frame.x(s.t), y(s.bytes)])), stroke: color, class: "series", "data-channel": channel.name }, tooltip(`${channel.name}: ${formatBytes(total)}`));
-    return path;
+    // A step per completed write: bytes arrive when a write completes, not gradually in between.
+    const d = pathOf(samples.flatMap((s, j) => (j === 0 ? [[frame.x(s.t), y(s.bytes)]] : [[frame.x(s.t), y(samples[j - 1].bytes)], [frame.x(s.t), y(s.bytes)]]) as [number, number][]));
+    return el("path", { d, stroke: channelColor(i), class: "series", "data-channel": channel.name }, tooltip(`${channel.name}: ${formatBytes(total)} in all`));
   });
   const ends = endLabels(series.map((samples, i) => ({ text: data.channels[i].name, color: channelColor(i), y: samples.length ? y(samples[samples.length - 1].bytes) : y(0) })), frame, top, top + CHANNEL_CHART);
   return yAxis(ticks, y, frame) + el("g", { "clip-path": frame.clip }, lines.join("")) + ends;

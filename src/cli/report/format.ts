@@ -20,11 +20,6 @@ export function formatMs(ms: number): string {
   return `${trimNumber(ms / 1000)} s`;
 }
 
-/** Bytes per millisecond as a rate: "118 MiB/s". */
-export function formatRate(bytesPerMs: number): string {
-  return `${formatBytes(bytesPerMs * 1000)}/s`;
-}
-
 function trimNumber(value: number): string {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return String(Number(value.toFixed(digits)));

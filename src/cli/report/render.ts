@@ -1,5 +1,5 @@
 // The report page: one self-contained HTML file (inline CSS and SVG, no script, no external request).
-import { formatBytes, formatMs, formatRate } from "./format.js";
+import { formatBytes, formatMs } from "./format.js";
 import { DOWNTIME_EDGE, DOWNTIME_FILL, MARKER_STYLES, PENDING_COLOR, STATE_ORDER, STATE_STYLES, THRESHOLD_COLOR, channelColor } from "./palette.js";
 import { el, escapeXml } from "./svg.js";
 import { renderTimeline } from "./timeline.js";
@@ -40,7 +40,7 @@ ${body}
 `;
 }
 
-/** The end of the time axis: as given, or the latest time anything in the data mentions. */
+/** The end of the time axis: as given, or a little past the latest time the data mentions (so the last states show). */
 export function reportDuration(data: ReportData): number {
   if (data.durationMs !== undefined && data.durationMs > 0) return data.durationMs;
   const times = [
@@ -49,8 +49,9 @@ export function reportDuration(data: ReportData): number {
     ...data.pending.map((s) => s.t),
     ...data.markers.map((m) => m.t),
     data.downtime?.endMs ?? 0,
+    data.summary.totalMs ?? 0,
   ];
-  return Math.max(1, ...times);
+  return Math.max(1, ...times) * 1.02;
 }
 
 function header(data: ReportData, title: string): string {
@@ -67,8 +68,9 @@ function channelTotal(samples: ReportData["channels"][number]["samples"]): numbe
   return samples.length ? samples[samples.length - 1].bytes : 0;
 }
 
-function digestsEqual(device: ReportDevice): boolean | undefined {
-  if (!device.sourceDigest || !device.destinationDigest) return undefined;
+/** Only a completed migration promises equal states; after a failure the destination's is discarded. */
+function digestsEqual(data: ReportData, device: ReportDevice): boolean | undefined {
+  if (data.summary.status !== "completed" || !device.sourceDigest || !device.destinationDigest) return undefined;
   return device.sourceDigest === device.destinationDigest;
 }
 
@@ -80,9 +82,10 @@ function summaryCards(data: ReportData): string {
   if (s.setupMs !== undefined) cards.push(card("Setup", formatMs(s.setupMs)));
   const bytes = data.channels.reduce((sum, c) => sum + channelTotal(c.samples), 0);
   cards.push(card("Bytes sent", formatBytes(bytes), `${data.channels.length} channel${data.channels.length === 1 ? "" : "s"}`));
-  const compared = data.devices.map(digestsEqual).filter((v) => v !== undefined);
+  const compared = data.devices.map((d) => digestsEqual(data, d)).filter((v) => v !== undefined);
   const equal = compared.filter(Boolean).length;
-  cards.push(card("Devices", String(data.devices.length), compared.length ? `${equal} of ${compared.length} digests equal` : "no digests"));
+  const note = compared.length ? `${equal} of ${compared.length} digests equal` : data.summary.status === "completed" ? "no digests" : "digests not compared";
+  cards.push(card("Devices", String(data.devices.length), note));
   for (const detail of s.details ?? []) cards.push(card(detail.label, detail.value));
   return el("section", { class: "cards" }, cards.join(""));
 }
@@ -128,43 +131,29 @@ function table(caption: string, head: string[], rows: string[][], cls = ""): str
   return el("section", { class: `panel ${cls}` }, el("h2", {}, escapeXml(caption)) + el("table", {}, `<thead>${thead}</thead><tbody>${tbody}</tbody>`));
 }
 
-const FLAG_NAMES: [number, string][] = [[1, "STOP_COPY"], [2, "P2P"], [4, "PRE_COPY"]];
-
-function flagsText(flags: number | undefined): string {
-  if (flags === undefined) return "";
-  return FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name).join("|") || "0";
-}
-
 function devicesTable(data: ReportData): string {
+  const withBytes = data.devices.some((d) => d.bytes !== undefined);
   const rows = data.devices.map((d) => {
-    const equal = digestsEqual(d);
+    const equal = digestsEqual(data, d);
     const verdict = equal === undefined ? "" : equal ? el("span", { class: "ok" }, "equal") : el("span", { class: "bad" }, "DIFFERENT");
-    const last = (changes: ReportDevice["source"]) => (changes.length ? changes[changes.length - 1].state : "");
+    const last = (changes: ReportDevice["source"]) => (changes.length ? changes[changes.length - 1].state : "–");
     return [
       escapeXml(d.name),
-      escapeXml(flagsText(d.flags)),
-      d.bytes === undefined ? "" : escapeXml(formatBytes(d.bytes)),
+      escapeXml(d.flags ?? ""),
+      ...(withBytes ? [d.bytes === undefined ? "" : escapeXml(formatBytes(d.bytes))] : []),
       `${last(d.source)} → ${last(d.destination)}`,
       el("code", {}, escapeXml(d.sourceDigest ?? "")),
       el("code", {}, escapeXml(d.destinationDigest ?? "")),
       verdict,
     ];
   });
-  return table("Devices", ["device", "flags", "bytes", "final state (src → dst)", "source digest", "destination digest", "digests"], rows, "devices");
+  const head = ["device", "flags", ...(withBytes ? ["bytes"] : []), "final state (src → dst)", "source digest", "destination digest", "digests"];
+  return table("Devices", head, rows, "devices");
 }
 
 function channelsTable(data: ReportData): string {
-  const rows = data.channels.map((c, i) => {
-    const total = channelTotal(c.samples);
-    const active = c.samples.filter((s, j) => j === 0 || s.bytes !== c.samples[j - 1].bytes);
-    const span = active.length > 1 ? active[active.length - 1].t - active[0].t : 0;
-    return [
-      el("i", { class: "line", style: `background:${channelColor(i)}` }, "") + escapeXml(c.name),
-      escapeXml(formatBytes(total)),
-      span > 0 ? escapeXml(formatRate(total / span)) : "",
-    ];
-  });
-  return table("Channels", ["channel", "bytes", "average rate while sending"], rows, "channels");
+  const rows = data.channels.map((c, i) => [el("i", { class: "line", style: `background:${channelColor(i)}` }, "") + escapeXml(c.name), escapeXml(formatBytes(channelTotal(c.samples)))]);
+  return table("Channels", ["channel", "bytes sent"], rows, "channels");
 }
 
 function eventsTable(data: ReportData): string {

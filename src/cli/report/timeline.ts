@@ -48,7 +48,8 @@ export function renderTimeline(data: ReportData, view: TimelineView): string {
   }
 
   if (data.channels.length > 0) {
-    parts.push(sectionHeading("Bytes sent per channel (cumulative)", y + 17));
+    const since = view.from > 0 ? `since ${formatMs(view.from)}` : "cumulative";
+    parts.push(sectionHeading(`Bytes sent per channel (${since})`, y + 17));
     y += HEADING;
     parts.push(channelChart(data, frame, y));
     y += CHANNEL_CHART + 10;

@@ -7,8 +7,6 @@
 /** A `DeviceState` name (`RUNNING`, `PRE_COPY_P2P`, ...). */
 export type StateName = "ERROR" | "STOP" | "RUNNING" | "STOP_COPY" | "RESUMING" | "RUNNING_P2P" | "PRE_COPY" | "PRE_COPY_P2P";
 
-export type Side = "source" | "destination";
-
 /** The device entered `state` at time `t` (ms). */
 export interface StateChange {
   readonly t: number;
@@ -17,8 +15,8 @@ export interface StateChange {
 
 export interface ReportDevice {
   readonly name: string;
-  /** `MigrationFlags` bits, shown as text in the summary. */
-  readonly flags?: number;
+  /** Migration flags as text, e.g. `STOP_COPY|P2P|PRE_COPY`. */
+  readonly flags?: string;
   /** State changes on each side, in time order; the first entry is the state at the start. */
   readonly source: readonly StateChange[];
   readonly destination: readonly StateChange[];

@@ -2,8 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "../../src/cli/command.js";
+import { buildDevices } from "../../src/cli/devices.js";
+import { DEVICE_OPTIONS } from "../../src/cli/options.js";
+import { init } from "../../src/codec/index.js";
 import { makeTestCerts } from "../support/certs.js";
 import { runCli } from "./run-cli.js";
+
+await init();
 
 // The test certificates as files, the way the CLI takes them.
 const dir = mkdtempSync(join(tmpdir(), "vfio-migration-cli-tls-"));
@@ -19,7 +25,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const serverTls = ["--tls-cert", file["server.cert"], "--tls-key", file["server.key"], "--tls-ca", file["ca.cert"]];
 const clientTls = ["--tls-cert", file["client.cert"], "--tls-key", file["client.key"], "--tls-ca", file["ca.cert"]];
-const devices = ["--devices", "2", "--state-size", "4MiB", "--initial-size", "1MiB", "--channels", "3", "--multifd", "on", "--checksum", "crc32c"];
+const deviceArgs = ["--devices", "2", "--state-size", "4MiB", "--initial-size", "1MiB"];
+const devices = [...deviceArgs, "--channels", "3", "--multifd", "on", "--checksum", "crc32c"];
+/** What the source's devices hold before any attempt: both processes build them from the same options. */
+const initialDigests = buildDevices(parse(deviceArgs, DEVICE_OPTIONS)).map((d) => d.digest!());
 
 /** Starts `receive` on a free port, then `send` to it; returns both exits and JSON reports. */
 async function pair(receiveArgs: string[], sendArgs: string[]) {
@@ -47,10 +56,8 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
       expect([source.status, destination.status]).toEqual(["completed", "completed"]);
       expect(source.bytes.multifd).toHaveLength(3);
       expect(source.bytes.multifd.every((n: number) => n > 0)).toBe(true);
-      for (const [i, d] of source.devices.entries()) {
-        expect(d.sourceDigest).toMatch(/^crc32c:/);
-        expect(destination.devices[i].destinationDigest).toBe(d.sourceDigest);
-      }
+      expect(source.devices.map((d: { sourceDigest: string }) => d.sourceDigest)).toEqual(initialDigests);
+      expect(destination.devices.map((d: { destinationDigest: string }) => d.destinationDigest)).toEqual(initialDigests);
     });
   }
 
@@ -60,7 +67,7 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
     ["a receiver whose certificate the CA did not sign", ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"]], clientTls, /^main: .*self[- ]signed/i],
     ["a sender speaking plain TCP to a TLS receiver", serverTls, [], /closed|reset/i],
   ] as const) {
-    it(`refuses ${what}: both exit 1 with the error in --json; the source stays RUNNING`, async () => {
+    it(`refuses ${what}: both exit 1 with the error in --json; the source stays RUNNING, state intact`, async () => {
       const { send, receive, source, destination } = await pair([...receiveArgs], [...sendArgs]);
       expect([send.code, receive.code]).toEqual([1, 1]);
       expect(source.status).toBe("failed");
@@ -68,6 +75,7 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
       // A plain-TCP sender sees the receiver hang up (FIN, or RST when its bytes are unread); the others fail the handshake.
       expect(source.error.code).toMatch(sendArgs.length > 0 ? /^ERR_TLS_HANDSHAKE$/ : /^ERR_(PEER_CLOSED|CHANNEL_RESET)$/);
       expect(source.devices.map((d: { finalState: string }) => d.finalState)).toEqual(["RUNNING", "RUNNING"]);
+      expect(source.devices.map((d: { sourceDigest: string }) => d.sourceDigest)).toEqual(initialDigests);
       expect(destination.status).toBe("failed");
       expect(destination.error.code).toBe("ERR_TLS_HANDSHAKE");
       expect(destination.error.message).toMatch(/^tls\/127\.0\.0\.1:\d+: /);

@@ -170,14 +170,17 @@ export class MultifdReceiver {
   }
 
   /**
-   * Ends the receiver's part. After a clean `finished()` it resolves at once: the readers stop when
-   * their channels end or their owner closes them, and nothing they see after every device finished
-   * is reported (the device state is loaded). After a failure it waits for every reader and worker
-   * to stop, then rejects with the failure.
+   * Ends the receiver's part. After a clean `finished()` it ends our (unused) sending direction of
+   * every channel, so each connection closes fully once the source has ended its own; nothing the
+   * readers see after every device finished is reported (the device state is loaded). After a
+   * failure it waits for every reader and worker to stop, then rejects with the failure.
    */
   async close(): Promise<void> {
     this.closing = true;
-    if (!this.failed) return;
+    if (!this.failed) {
+      await Promise.allSettled(this.channels.map((entry) => entry.channel.end()));
+      return;
+    }
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
     throw this.failed;
   }

@@ -67,12 +67,23 @@ export function writeHeader(target: Uint8Array, offset: number, write: (wasm: He
   return offset + length;
 }
 
-/** Stages up to `max` queued bytes (not consumed) and runs a reader on them; returns its result. */
+/** Bytes staged first: every fixed header fits, so only START/FULL with a long idstr is staged twice. */
+const FIRST_STAGE_BYTES = 16;
+
+/**
+ * Stages queued bytes (not consumed) and runs a reader on them; returns its result. Stages a short
+ * prefix first (queued bytes are often many small chunks) and, when the reader needs more than that
+ * and the queue has it, exactly the header's length (at most `max`), then reads again.
+ */
 export function readQueued(q: ByteQueue, max: number, read: (wasm: HeaderArea, avail: number) => number): number {
   const wasm = headerArea();
-  const avail = Math.min(q.length, max);
-  q.copyTo(wasm.bytes, wasm.at, avail);
-  return read(wasm, avail);
+  const first = Math.min(q.length, max, FIRST_STAGE_BYTES);
+  q.copyTo(wasm.bytes, wasm.at, first);
+  const result = read(wasm, first);
+  if (result !== 0 || first === q.length || first === max) return result;
+  const whole = Math.min(q.length, max, first + wasm.out[0]);
+  q.copyTo(wasm.bytes, wasm.at, whole);
+  return read(wasm, whole);
 }
 
 /** Stages up to `max` bytes of `bytes` from `offset` and runs a reader on them; returns its result. */

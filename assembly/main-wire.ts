@@ -322,7 +322,10 @@ export function readReturnPath(ptr: usize, avail: u32, out: usize): i32 {
   return <i32>total;
 }
 
-/** The multifd hello, checked against our 16-byte `uuid` and a channel id below `channels`. out: magic, version, channel id. */
+/**
+ * The multifd hello, checked against our 16-byte `uuid` (0: none to compare, any is accepted) and a
+ * channel id below `channels`. out: magic, version, channel id.
+ */
 export function readMultifdHello(ptr: usize, avail: u32, uuid: usize, channels: u32, out: usize): i32 {
   if (avail < MULTIFD_HELLO_BYTES) return needMore(out, MULTIFD_HELLO_BYTES, avail);
   const magic = loadBe32(ptr);
@@ -333,7 +336,7 @@ export function readMultifdHello(ptr: usize, avail: u32, uuid: usize, channels: 
   setOut(out, 3, channelId);
   if (magic != MULTIFD_MAGIC) return fail(out, E_HELLO_MAGIC, 0);
   if (version != MULTIFD_VERSION) return fail(out, E_HELLO_VERSION, 4);
-  if (memory.compare(ptr + UUID_OFFSET, uuid, UUID_BYTES) != 0) return fail(out, E_HELLO_UUID, UUID_OFFSET);
+  if (uuid != 0 && memory.compare(ptr + UUID_OFFSET, uuid, UUID_BYTES) != 0) return fail(out, E_HELLO_UUID, UUID_OFFSET);
   if (channelId >= channels) return fail(out, E_HELLO_CHANNEL_ID, CHANNEL_ID_OFFSET);
   return MULTIFD_HELLO_BYTES;
 }

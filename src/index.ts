@@ -10,5 +10,5 @@ export * from "./device/index.js";
 export * from "./transport/index.js";
 export * from "./engine/index.js";
 export * from "./cli/report/index.js";
-export { MultifdError } from "./engine/multifd/errors.js";
+export { MultifdError, type MultifdPlace } from "./engine/multifd/errors.js";
 export type { DeviceLoadProgress, LoadPhase } from "./engine/multifd/load.js";

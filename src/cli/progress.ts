@@ -1,8 +1,9 @@
-// A progress bar on stderr when it is a terminal (cli-progress); nothing otherwise. It never touches
-// stdout, so it goes along with --json.
+// A progress bar on stderr when it is a terminal (cli-progress); otherwise plain status lines on
+// stderr (phase changes, and every few seconds while pre-copy iterates, with why it waits), so a log
+// shows why a migration has not switched over. It never touches stdout, so it goes along with --json.
 import cliProgress from "cli-progress";
 import type { MigrationProgress } from "../engine/result.js";
-import { formatBytes } from "./sizes.js";
+import { formatBytes } from "./report/format.js";
 
 export interface ProgressView {
   update(progress: MigrationProgress): void;
@@ -11,7 +12,7 @@ export interface ProgressView {
 
 /** `total` is the bytes expected to move (for the bar's length); the bar shows phase and why it waits. */
 export function progressView(total: number): ProgressView {
-  if (!process.stderr.isTTY) return { update: () => {}, stop: () => {} };
+  if (!process.stderr.isTTY) return statusLines();
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -36,5 +37,26 @@ export function progressView(total: number): ProgressView {
     stop() {
       bar.stop();
     },
+  };
+}
+
+/** Seconds between status lines while nothing but the iteration count changes. */
+const STATUS_EVERY_MS = 2000;
+
+function statusLines(): ProgressView {
+  let phase = "";
+  let lastAt = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (p.phase === phase && now - lastAt < STATUS_EVERY_MS) return;
+      phase = p.phase;
+      lastAt = now;
+      const sent = p.bytes.main + p.bytes.multifd.reduce((a, b) => a + b, 0);
+      const why = p.waitingForAck ? "waiting for switchover ack" : (p.notConverging ?? "");
+      const pending = p.phase === "active" ? `, pending ${formatBytes(p.pendingBytes)} vs threshold ${formatBytes(Math.round(p.thresholdBytes))}` : "";
+      process.stderr.write(`vfio-migration: ${p.phase}, sent ${formatBytes(sent)}, iteration ${p.iteration}${pending}${why ? `: ${why}` : ""}\n`);
+    },
+    stop() {},
   };
 }

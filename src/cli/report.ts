@@ -2,7 +2,7 @@
 import { flagNames } from "../engine/config.js";
 import type { MigrationResult } from "../engine/result.js";
 import type { TraceEntry } from "../engine/trace.js";
-import { formatBytes } from "./sizes.js";
+import { formatBytes } from "./report/format.js";
 
 export interface CliReport {
   status: MigrationResult["status"];

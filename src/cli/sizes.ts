@@ -24,17 +24,3 @@ export function parseSize(text: string, option: string): number {
   }
   return Math.round(Number(m[1]) * unit);
 }
-
-/** Formats bytes for people: 314572800 -> "300.0 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = "B";
-  for (const u of units) {
-    if (value < 1024) break;
-    value /= 1024;
-    unit = u;
-  }
-  return `${value.toFixed(1)} ${unit}`;
-}

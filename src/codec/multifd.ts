@@ -32,7 +32,7 @@ export function encodeMultifdHello(hello: { uuid?: Uint8Array; channelId: number
 }
 
 export interface HelloExpectations {
-  /** The receiver's own uuid (all zero by default, as QEMU's). */
+  /** The receiver's own uuid, which the hello must carry; unset, any uuid is accepted and reported. */
   uuid?: Uint8Array;
   /** Number of multifd channels: a channel id must be below it. */
   channels?: number;
@@ -56,14 +56,15 @@ export function decodeMultifdHello(bytes: Uint8Array, expect: HelloExpectations 
   if (bytes.length - offset < MULTIFD_HELLO_BYTES) {
     throw new WireFormatError("ERR_WIRE_TRUNCATED", `multifd hello needs ${MULTIFD_HELLO_BYTES} bytes, got ${bytes.length - offset}`, bytes.length, expect.subject);
   }
-  const ownUuid = expect.uuid ?? ZERO_UUID;
-  if (ownUuid.length !== MULTIFD_UUID_BYTES) throw new WireEncodeError("ERR_WIRE_ENCODE", `uuid must be ${MULTIFD_UUID_BYTES} bytes, got ${ownUuid.length}`);
+  // Without a uuid to compare (a tool reading a capture), any uuid is accepted and reported.
+  const ownUuid = expect.uuid;
+  if (ownUuid && ownUuid.length !== MULTIFD_UUID_BYTES) throw new WireEncodeError("ERR_WIRE_ENCODE", `uuid must be ${MULTIFD_UUID_BYTES} bytes, got ${ownUuid.length}`);
   const bound = channelBound(expect.channels);
   let out: Uint32Array | undefined;
   const result = readBytes(bytes, offset, MULTIFD_HELLO_BYTES, (wasm, avail) => {
-    wasm.bytes.set(ownUuid, wasm.uuid);
+    if (ownUuid) wasm.bytes.set(ownUuid, wasm.uuid);
     out = wasm.out;
-    return wasm.exports.readMultifdHello(wasm.at, avail, wasm.uuid, bound, wasm.outPtr);
+    return wasm.exports.readMultifdHello(wasm.at, avail, ownUuid ? wasm.uuid : 0, bound, wasm.outPtr);
   });
   const [at, magic, version, channelId] = out!;
   if (result < 0) {

@@ -24,7 +24,7 @@ export interface StreamDecoderOptions<K extends StreamKind> {
   subject?: string;
   /** multifd: the CHECKSUM extension was negotiated. */
   checksum?: boolean;
-  /** multifd: our uuid, which the hello must carry (all zero by default). */
+  /** multifd: our uuid, which the hello must carry; unset, any uuid is accepted (tools reading captures). */
   uuid?: Uint8Array;
   /** multifd: number of channels; the hello's channel id must be below it. */
   channels?: number;

@@ -146,6 +146,8 @@ class DestinationSession {
       channels: this.#plan.channels,
       checksum: this.#plan.checksum,
       maxQueuedBytes: this.#o.multifd?.maxQueuedBytes,
+      // A load worker's phase change (loading, starved, done) is a progress event.
+      onPhase: () => this.#progress(),
     });
     this.#receiver = receiver;
     const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
@@ -285,6 +287,7 @@ class DestinationSession {
       thresholdBytes: 0,
       expectedDowntimeMs: 0,
       waitingForAck: false,
+      loads: this.#receiver?.progress(),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { DeviceState } from "../fsm/states.js";
+import type { DeviceLoadProgress } from "./multifd/load.js";
 import type { TraceEntry } from "./trace.js";
 
 /** QEMU's MigrationStatus subset for precopy. */
@@ -25,6 +26,8 @@ export interface MigrationProgress {
   waitingForAck: boolean;
   /** Why the migration has not switched over yet, when it is iterating; undefined otherwise. */
   notConverging?: string;
+  /** Destination with multifd transfer: each device's load worker (queued, loading, starved waiting for the next idx, done). */
+  loads?: DeviceLoadProgress[];
 }
 
 export interface DeviceResult {

@@ -1,5 +1,5 @@
 // Browser-safe transports only: Node's TCP, TLS, worker and capture helpers live behind their own
-// export subpaths (vfio-migration/tcp, /tls, /worker, /capture) so browsers never load node: modules.
+// export subpaths (vfio-migration/tcp, /tls, /capture) so browsers never load node: modules.
 export type { Acceptor, Channel, Dialer } from "./types.js";
 export { ChannelError, type ChannelErrorCode } from "./errors.js";
 export { memoryNetwork, memoryPair, type MemoryPairOptions } from "./memory.js";

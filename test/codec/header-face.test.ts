@@ -21,7 +21,8 @@ describe("header functions' TypeScript face", () => {
     const bytes = new Uint8Array(70);
     bytes.set(encodeMultifdHello({ channelId: 3, uuid: new Uint8Array(16).fill(7) }), 6);
     expect(decodeMultifdHello(bytes, { uuid: new Uint8Array(16).fill(7), channels: 4 }, 6).channelId).toBe(3);
-    expect(caught(() => decodeMultifdHello(bytes, { channels: 4 }, 6)).offset).toBe(14);
+    expect(decodeMultifdHello(bytes, { channels: 4 }, 6).uuid).toEqual(new Uint8Array(16).fill(7));
+    expect(caught(() => decodeMultifdHello(bytes, { uuid: new Uint8Array(16), channels: 4 }, 6)).offset).toBe(14);
   });
 
   it("reads return-path messages and a START with a long idstr pushed one byte at a time", () => {

@@ -25,12 +25,17 @@ describe("multifd hello", () => {
     expect(caught(() => decodeMultifdHello(bad(0, 0x12))).code).toBe("ERR_MULTIFD_BAD_MAGIC");
     const version = caught(() => decodeMultifdHello(bad(7, 2)));
     expect([version.code, version.offset]).toEqual(["ERR_MULTIFD_BAD_VERSION", 4]);
-    const uuid = caught(() => decodeMultifdHello(bad(20, 1), { subject: "multifd/0" }));
+    const uuid = caught(() => decodeMultifdHello(bad(20, 1), { subject: "multifd/0", uuid: new Uint8Array(16) }));
     expect([uuid.code, uuid.offset]).toEqual(["ERR_MULTIFD_BAD_UUID", 8]);
     expect(uuid.message).toMatch(/^multifd\/0: /);
     expect(caught(() => decodeMultifdHello(good, { channels: 1 })).code).toBe("ERR_MULTIFD_BAD_CHANNEL_ID");
     expect(decodeMultifdHello(good, { channels: 2 }).channelId).toBe(1);
     expect(caught(() => decodeMultifdHello(good.subarray(0, 63))).code).toBe("ERR_WIRE_TRUNCATED");
+  });
+
+  it("accepts and reports any uuid when none is expected (a tool reading a capture)", () => {
+    const uuid = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+    expect(decodeMultifdHello(encodeMultifdHello({ uuid, channelId: 0 })).uuid).toEqual(uuid);
   });
 });
 

@@ -22,7 +22,7 @@ type Fault = "cancel" | "drop";
 type Phase = "setup" | "active" | "device" | "awaiting-shut" | "none";
 
 /** Where each phase is reached: the state change that marks it. */
-const TRIGGERS: Record<Exclude<Phase, "active">, [Side, DeviceState]> = {
+const TRIGGERS: Record<Exclude<Phase, "active" | "none">, [Side, DeviceState]> = {
   setup: ["source", DeviceState.PRE_COPY], // inside save_setup
   device: ["source", DeviceState.STOP_COPY], // VM stopped, completion under way
   "awaiting-shut": ["destination", DeviceState.RUNNING_P2P], // destination starting its VM

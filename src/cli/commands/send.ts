@@ -1,6 +1,5 @@
 // `vfio-migration send --connect HOST:PORT`: the source as its own process.
 import { migrate } from "../../engine/source.js";
-import { tcpConnect } from "../../transport/tcp.js";
 import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
@@ -10,16 +9,19 @@ import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
 import { runReport } from "../report/write.js";
 import { TraceRecorder } from "../../engine/trace.js";
+import { sourceDialer, TLS_SEND_OPTIONS, TLS_SEND_USAGE, tlsFrom } from "../tls-options.js";
 
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
-  [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]`;
+  [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
+  ${TLS_SEND_USAGE}`;
 
-const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, connect: { type: "string" }, report: { type: "string" } } as const;
+const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, ...TLS_SEND_OPTIONS, connect: { type: "string" }, report: { type: "string" } } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
     connect: hostPort(args.connect, "connect"),
+    tls: tlsFrom(args, "send"),
     devices: buildDevices(args),
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
@@ -30,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const { connect, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
+  const { connect, tls, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once("SIGINT", onSignal);
@@ -38,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const view = progressView(devices.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0));
   try {
     const trace = new TraceRecorder();
-    const report = runReport(reportFile, trace, capturingDialer(tcpConnect(connect), capture), (p) => view.update(p));
+    const report = runReport(reportFile, trace, capturingDialer(sourceDialer(connect, tls), capture), (p) => view.update(p));
     const result = await migrate({ devices, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
     view.stop();
     const own = sideReport(result);

@@ -2,3 +2,4 @@
 export { renderReport, reportDuration } from "./render.js";
 export { reportData, RunRecorder, type RunTimeline, type ReportOptions } from "./from-run.js";
 export type * from "./types.js";
+export type { CliReport } from "../report.js";

@@ -232,7 +232,7 @@ export function readMultifdHelloReference(bytes: Uint8Array, ptr: number, avail:
   out[3] = bytes[ptr + 24];
   if (out[1] !== MULTIFD_MAGIC) return fail(out, HeaderError.HELLO_MAGIC, 0);
   if (out[2] !== MULTIFD_VERSION) return fail(out, HeaderError.HELLO_VERSION, 4);
-  for (let i = 0; i < MULTIFD_UUID_BYTES; i++) {
+  for (let i = 0; uuid !== 0 && i < MULTIFD_UUID_BYTES; i++) {
     if (bytes[ptr + 8 + i] !== bytes[uuid + i]) return fail(out, HeaderError.HELLO_UUID, 8);
   }
   if (out[3] >= channels) return fail(out, HeaderError.HELLO_CHANNEL_ID, 24);

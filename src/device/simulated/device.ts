@@ -17,6 +17,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   readonly name: string;
   readonly instanceId: number;
   readonly flags: number;
+  /** The resolved options (with defaults); for tests and tools. @internal */
   readonly options: Readonly<ResolvedOptions>;
   private current = DeviceState.RUNNING;
   private pattern: Pattern;

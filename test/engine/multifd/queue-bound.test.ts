@@ -1,6 +1,8 @@
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../src/codec/index.js";
 import { MultifdReceiver, sendDeviceState } from "../../../src/engine/multifd/index.js";
+import { shapeChannel } from "../../../src/transport/shaped.js";
 import { ArrayDevice, channelPairs, seededBytes, specConfigData, specPacket, type SpecPacket } from "./support.js";
 
 const CHUNK = 4096;
@@ -81,5 +83,47 @@ describe("multifd queue bound", () => {
     for (let i = 0; i < 4; i++) expect(destinations[i].digest()).toBe(sources[i].digest());
     expect(seen.maxBytes).toBeLessThanOrEqual(4 * chunk + 4 * chunk);
     await link.close();
+  }, 60_000);
+
+  it("random devices, channels, chunkings and bounds always complete with every byte in order (fast-check)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          devices: fc.integer({ min: 1, max: 4 }),
+          channels: fc.integer({ min: 1, max: 4 }),
+          queueChunks: fc.integer({ min: 1, max: 6 }),
+          // At least 256 bytes a read, so a run moves hundreds of packets per device, not tens of thousands.
+          readChunk: fc.integer({ min: 256, max: CHUNK }),
+          sizes: fc.array(fc.integer({ min: 0, max: 24 * CHUNK }), { minLength: 4, maxLength: 4 }),
+          switchoverLate: fc.boolean(),
+          latencies: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
+        }),
+        async ({ devices, channels, queueChunks, readChunk, sizes, switchoverLate, latencies }) => {
+          const sources = Array.from({ length: devices }, (_, i) =>
+            new ArrayDevice(`0000:00:0${i}.0/vfio`, { size: sizes[i], seed: 50 + i, readChunk }));
+          const destinations = sources.map((s) => new ArrayDevice(s.name, { destination: true }));
+          const link = await channelPairs(channels, "memory");
+          const receiver = new MultifdReceiver({ devices: destinations, channels, maxChunkBytes: CHUNK, maxQueuedBytes: queueChunks * CHUNK });
+          link.destination.forEach((channel) => receiver.addChannel(channel));
+          for (const d of destinations) {
+            const write = d.write.bind(d);
+            d.write = async (bytes) => {
+              await new Promise((resolve) => setImmediate(resolve));
+              return write(bytes);
+            };
+          }
+          if (!switchoverLate) receiver.switchoverStart();
+          // Channels of different latency make packets overtake each other across channels.
+          const shaped = link.source.map((channel, i) => shapeChannel(channel, { latencyMs: latencies[i] }));
+          const sending = sendDeviceState(sources, shaped, { maxChunkBytes: CHUNK });
+          if (switchoverLate) setTimeout(() => receiver.switchoverStart(), 5);
+          await Promise.all([sending, receiver.finished()]);
+          destinations.forEach((d, i) => expect(d.loaded()).toEqual(sources[i].content));
+          await link.close();
+        },
+      ),
+      // `timeout` fails a run that hangs (a deadlock would), instead of letting the time budget hide it.
+      { interruptAfterTimeLimit: 10_000, numRuns: 30, timeout: 10_000 },
+    );
   }, 60_000);
 });

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { makeTestCerts } from "../support/certs.js";
+import { runCli } from "./run-cli.js";
+
+// The test certificates as files, the way the CLI takes them.
+const dir = mkdtempSync(join(tmpdir(), "vfio-migration-cli-tls-"));
+const certs = makeTestCerts();
+const file: Record<string, string> = {};
+for (const [name, pair] of Object.entries(certs)) {
+  for (const [kind, pem] of Object.entries(pair) as [string, string][]) {
+    file[`${name}.${kind}`] = join(dir, `${name}.${kind}.pem`);
+    writeFileSync(file[`${name}.${kind}`], pem);
+  }
+}
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const serverTls = ["--tls-cert", file["server.cert"], "--tls-key", file["server.key"], "--tls-ca", file["ca.cert"]];
+const clientTls = ["--tls-cert", file["client.cert"], "--tls-key", file["client.key"], "--tls-ca", file["ca.cert"]];
+const devices = ["--devices", "2", "--state-size", "4MiB", "--initial-size", "1MiB", "--channels", "3", "--multifd", "on", "--checksum", "crc32c"];
+
+/** Starts `receive` on a free port, then `send` to it; returns both exits and JSON reports. */
+async function pair(receiveArgs: string[], sendArgs: string[]) {
+  let resolveAddress!: (a: string) => void;
+  const address = new Promise<string>((r) => (resolveAddress = r));
+  const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...devices, ...receiveArgs, "--json"], {
+    onStderr: (text) => {
+      const m = /listening on (\S+)/.exec(text);
+      if (m) resolveAddress(m[1]);
+    },
+  });
+  const sending = runCli(["send", "--connect", await address, ...devices, "--switchover-bandwidth", "1GB", ...sendArgs, "--json"]);
+  const [send, receive] = await Promise.all([sending, receiving]);
+  return { send, receive, source: JSON.parse(send.stdout), destination: JSON.parse(receive.stdout) };
+}
+
+describe("vfio-migration send / receive over TLS as two processes", () => {
+  for (const [what, receiveArgs, sendArgs] of [
+    ["server authentication", serverTls, ["--tls-ca", file["ca.cert"]]],
+    ["mutual authentication", [...serverTls, "--tls-require-client-cert"], clientTls],
+  ] as const) {
+    it(`migrates 2 devices over 3 multifd channels with ${what}; digests equal`, async () => {
+      const { send, receive, source, destination } = await pair([...receiveArgs], [...sendArgs]);
+      expect([send.code, receive.code]).toEqual([0, 0]);
+      expect([source.status, destination.status]).toEqual(["completed", "completed"]);
+      expect(source.bytes.multifd).toHaveLength(3);
+      expect(source.bytes.multifd.every((n: number) => n > 0)).toBe(true);
+      for (const [i, d] of source.devices.entries()) {
+        expect(d.sourceDigest).toMatch(/^crc32c:/);
+        expect(destination.devices[i].destinationDigest).toBe(d.sourceDigest);
+      }
+    });
+  }
+
+  for (const [what, receiveArgs, sendArgs, sourceWhy] of [
+    ["a sender without a client certificate", [...serverTls, "--tls-require-client-cert"], ["--tls-ca", file["ca.cert"]], /^main: .*TLS/],
+    ["a sender whose certificate the CA did not sign", [...serverTls, "--tls-require-client-cert"], ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"]], /^main: .*TLS/],
+    ["a receiver whose certificate the CA did not sign", ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"]], clientTls, /^main: .*self[- ]signed/i],
+    ["a sender speaking plain TCP to a TLS receiver", serverTls, [], /closed|reset/i],
+  ] as const) {
+    it(`refuses ${what}: both exit 1 with the error in --json; the source stays RUNNING`, async () => {
+      const { send, receive, source, destination } = await pair([...receiveArgs], [...sendArgs]);
+      expect([send.code, receive.code]).toEqual([1, 1]);
+      expect(source.status).toBe("failed");
+      expect(source.error.message).toMatch(sourceWhy);
+      // A plain-TCP sender sees the receiver hang up (FIN, or RST when its bytes are unread); the others fail the handshake.
+      expect(source.error.code).toMatch(sendArgs.length > 0 ? /^ERR_TLS_HANDSHAKE$/ : /^ERR_(PEER_CLOSED|CHANNEL_RESET)$/);
+      expect(source.devices.map((d: { finalState: string }) => d.finalState)).toEqual(["RUNNING", "RUNNING"]);
+      expect(destination.status).toBe("failed");
+      expect(destination.error.code).toBe("ERR_TLS_HANDSHAKE");
+      expect(destination.error.message).toMatch(/^tls\/127\.0\.0\.1:\d+: /);
+    });
+  }
+});
+
+describe("TLS option errors", () => {
+  const usage = async (command: "send" | "receive", args: string[]) => {
+    const where = command === "send" ? ["--connect", "127.0.0.1:9"] : ["--listen", "127.0.0.1:0"];
+    const r = await runCli([command, ...where, ...args, "--json"]);
+    expect(r.code).toBe(2);
+    const { error } = JSON.parse(r.stdout);
+    expect(error.code).toBe("ERR_CLI_USAGE");
+    return error.message as string;
+  };
+
+  it("a key without its certificate, and a certificate without its key", async () => {
+    expect(await usage("send", ["--tls-key", file["client.key"]])).toBe("--tls-key needs --tls-cert (the certificate of that key)");
+    expect(await usage("receive", ["--tls-cert", file["server.cert"]])).toBe("--tls-cert needs --tls-key (its private key)");
+  });
+
+  it("receive without a certificate, and mutual auth without a CA", async () => {
+    expect(await usage("receive", ["--tls-ca", file["ca.cert"]])).toMatch(/^receive with TLS needs --tls-cert and --tls-key/);
+    expect(await usage("receive", ["--tls-cert", file["server.cert"], "--tls-key", file["server.key"], "--tls-require-client-cert"])).toMatch(/^--tls-require-client-cert needs --tls-ca/);
+    expect(await usage("send", ["--tls-require-client-cert"])).toMatch(/Unknown option '--tls-require-client-cert'/);
+  });
+
+  it("names the file that cannot be read or holds the wrong thing", async () => {
+    const missing = join(dir, "missing.pem");
+    expect(await usage("send", ["--tls-ca", missing])).toBe(`--tls-ca: cannot read '${missing}': ENOENT: no such file or directory, open '${missing}'`);
+    expect(await usage("send", ["--tls-ca", file["ca.key"]])).toMatch(new RegExp(`^--tls-ca: '${file["ca.key"]}' does not hold PEM certificates`));
+    expect(await usage("receive", ["--tls-cert", file["server.key"], "--tls-key", file["server.key"]])).toMatch(new RegExp(`^--tls-cert: '${file["server.key"]}' does not hold PEM certificates`));
+    expect(await usage("receive", ["--tls-cert", file["server.cert"], "--tls-key", file["server.cert"]])).toMatch(new RegExp(`^--tls-key: '${file["server.cert"]}' does not hold a PEM private key`));
+  });
+
+  it("a key that is not the certificate's", async () => {
+    expect(await usage("send", ["--tls-cert", file["client.cert"], "--tls-key", file["server.key"]])).toMatch(
+      new RegExp(`^--tls-key '${file["server.key"]}' is not the key of --tls-cert '${file["client.cert"]}': .*key values mismatch`),
+    );
+  });
+});

@@ -12,3 +12,8 @@ export { scanMultifd } from "./scan";
 export {
   reorderStateBytes, reorderInit, reorderRecord, reorderNext, reorderQueued, reorderRun, reorderHandle, reorderAdvance,
 } from "./reorder";
+export {
+  writeFileHeader, writeSectionStart, writeSectionHeader, writeLengthDelimitedHeader, writeCommandHeader, writeEof, writeMarker,
+  writeMarkerLength, writeReturnPath, writeMultifdHello, readFileHeader, readTopLevel, readVmDescription, readMarker,
+  readEndOfState, readConfigLength, readFooter, readReturnPath, readMultifdHello,
+} from "./main-wire";

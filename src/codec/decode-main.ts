@@ -1,12 +1,14 @@
 // Incremental parser of a main channel (a savevm stream carrying VFIO sections), accepting what
 // QEMU's qemu_loadvm_state and vfio_load_state accept, plus our extensions (docs/wire-format.md).
+// Every header is checked by the WASM core (assembly/main-wire.ts); the state machine is here.
 import type { ByteQueue } from "./byte-queue.js";
-import { dataView, fromUtf8, parseJsonBytes } from "./bytes.js";
+import { fromUtf8, parseJsonBytes } from "./bytes.js";
 import {
-  COMMAND_LENGTHS, FILE_HEADER_BYTES, MAIN_COMMAND_MAX, MainCommand, MARKER_BYTES, MAX_CONFIGURATION_BYTES,
-  MAX_VM_DESCRIPTION_BYTES, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType, VFIO_MARKER_NAMES, VfioMarker, type VfioMarkerName,
+  COMMAND_LENGTHS, FILE_HEADER_BYTES, MainCommand, MARKER_BYTES, MAX_CONFIGURATION_BYTES, MAX_VM_DESCRIPTION_BYTES,
+  QEMU_VM_FILE_VERSION, SectionType, VFIO_MARKER_NAMES, type VfioMarkerName,
 } from "./constants.js";
 import { WireFormatError } from "./errors.js";
+import { HEADER_ERROR_CODES, headerArea, HeaderError, MAX_HEADER_BYTES, outU64, readQueued, type HeaderArea } from "./wire-wasm.js";
 
 export type MarkerName = VfioMarkerName;
 
@@ -93,26 +95,43 @@ export class MainStreamParser {
     }
   }
 
+  /**
+   * Runs a WASM header reader (assembly/main-wire.ts) on up to `max` queued bytes: the header's
+   * length, or need-more; a bad header throws with `describe`'s message at the field's offset.
+   */
+  private read(
+    q: ByteQueue,
+    max: number,
+    read: (wasm: HeaderArea, avail: number) => number,
+    describe: (error: HeaderError, out: Uint32Array) => string,
+  ): number | NeedMore {
+    const result = readQueued(q, max, read);
+    const { out } = headerArea();
+    if (result > 0) return result;
+    if (result === 0) return need(out[0]);
+    return this.fail(HEADER_ERROR_CODES[-result], describe(-result, out), q.position + out[0]);
+  }
+
   private header(q: ByteQueue): MainRecord | NeedMore {
-    if (q.length < FILE_HEADER_BYTES) return need(FILE_HEADER_BYTES - q.length);
     const offset = q.position;
-    const view = dataView(q.peek(FILE_HEADER_BYTES));
-    const magic = view.getUint32(0);
-    if (magic !== QEMU_VM_FILE_MAGIC) this.fail("ERR_WIRE_BAD_MAGIC", `stream magic 0x${magic.toString(16)}, expected 0x5145564d`, offset);
-    const version = view.getUint32(4);
-    if (version !== QEMU_VM_FILE_VERSION) this.fail("ERR_WIRE_BAD_VERSION", `stream version ${version}, expected ${QEMU_VM_FILE_VERSION}`, offset + 4);
-    q.skip(FILE_HEADER_BYTES);
+    const got = this.read(
+      q,
+      FILE_HEADER_BYTES,
+      (wasm, avail) => wasm.exports.readFileHeader(wasm.at, avail, wasm.outPtr),
+      (error, out) =>
+        error === HeaderError.FILE_MAGIC ? `stream magic 0x${out[1].toString(16)}, expected 0x5145564d` : `stream version ${out[2]}, expected ${QEMU_VM_FILE_VERSION}`,
+    );
+    if (typeof got !== "number") return got;
+    const version = headerArea().out[2];
+    q.skip(got);
     this.state = { at: "top", started: false };
     return { type: "header", offset, version };
   }
 
-  /** `u8 type | be32 len | len bytes` of JSON, bounded. */
-  private lengthDelimitedJson(q: ByteQueue, max: number, what: string): { offset: number; json: unknown } | NeedMore {
-    if (q.length < 5) return need(5 - q.length);
-    const offset = q.position;
-    const length = dataView(q.peek(5)).getUint32(1);
-    if (length > max) this.fail("ERR_WIRE_TOO_LARGE", `${what} of ${length} bytes is over the bound of ${max}`, offset + 1);
+  /** The body of `u8 type | be32 len | len bytes` of JSON, whose header a reader checked. */
+  private jsonBody(q: ByteQueue, length: number, what: string): { offset: number; json: unknown } | NeedMore {
     if (q.length < 5 + length) return need(5 + length - q.length);
+    const offset = q.position;
     q.skip(5);
     const parsed = parseJsonBytes(q.take(length));
     if (!parsed.ok) this.fail("ERR_WIRE_BAD_JSON", `${what} is not UTF-8 JSON`, offset + 5);
@@ -120,98 +139,76 @@ export class MainStreamParser {
   }
 
   private top(q: ByteQueue, started: boolean): MainRecord | NeedMore {
-    if (q.length < 1) return need(1);
     const offset = q.position;
-    const type = q.byteAt(0);
+    const got = this.read(
+      q,
+      MAX_HEADER_BYTES,
+      (wasm, avail) => wasm.exports.readTopLevel(wasm.at, avail, started ? 1 : 0, MAX_CONFIGURATION_BYTES, wasm.outPtr),
+      topError,
+    );
+    if (typeof got !== "number") return got;
+    const { out, bytes, at } = headerArea();
+    const type = out[1] as SectionType;
     switch (type) {
       case SectionType.CONFIGURATION: {
-        if (started) this.fail("ERR_WIRE_UNEXPECTED_SECTION", "CONFIGURATION is allowed only right after the stream header", offset);
-        const got = this.lengthDelimitedJson(q, MAX_CONFIGURATION_BYTES, "CONFIGURATION");
-        if ("type" in got) return got;
+        const body = this.jsonBody(q, out[2], "CONFIGURATION");
+        if ("type" in body) return body;
         this.state = { at: "top", started: true };
-        return { type: "configuration", offset, json: got.json };
+        return { type: "configuration", offset, json: body.json };
       }
       case SectionType.START:
-      case SectionType.FULL:
-        return this.sectionStart(q, type);
+      case SectionType.FULL: {
+        const [, , sectionId, idstrLength, instanceId, version] = out;
+        const idstr = fromUtf8(bytes.subarray(at + 6, at + 6 + idstrLength));
+        if (idstr === undefined) this.fail("ERR_WIRE_BAD_IDSTR", "section idstr is not UTF-8", offset + 6);
+        q.skip(got);
+        this.sections.add(sectionId);
+        this.state = { at: "payload", sectionId };
+        return { type: type === SectionType.START ? "start" : "full", offset, sectionId, idstr, instanceId, version };
+      }
       case SectionType.PART:
       case SectionType.END: {
-        if (q.length < 5) return need(5 - q.length);
-        const sectionId = dataView(q.peek(5)).getUint32(1);
+        const sectionId = out[2];
         if (!this.sections.has(sectionId)) this.fail("ERR_WIRE_UNKNOWN_SECTION_ID", `section ${sectionId} was never started`, offset + 1);
-        q.skip(5);
+        q.skip(got);
         this.state = { at: "payload", sectionId };
         return { type: type === SectionType.PART ? "part" : "end", offset, sectionId };
       }
-      case SectionType.COMMAND:
-        return this.command(q);
-      case SectionType.EOF:
-        q.skip(1);
+      case SectionType.COMMAND: {
+        const [, , command, length, value] = out;
+        q.skip(got);
+        this.state = { at: "top", started: true };
+        const name = MainCommand[command] as keyof typeof MainCommand;
+        return length === 4 ? { type: "command", offset, command: name, value } : { type: "command", offset, command: name };
+      }
+      default:
+        q.skip(got);
         this.state = { at: "after-eof" };
         return { type: "eof", offset };
-      default:
-        return this.fail("ERR_WIRE_UNKNOWN_SECTION", `unknown or misplaced section type 0x${type.toString(16)}`, offset);
     }
   }
 
-  private sectionStart(q: ByteQueue, type: SectionType.START | SectionType.FULL): MainRecord | NeedMore {
-    if (q.length < 6) return need(6 - q.length);
-    const offset = q.position;
-    const idstrLength = q.byteAt(5);
-    const total = 6 + idstrLength + 8;
-    if (q.length < total) return need(total - q.length);
-    const bytes = q.take(total);
-    const view = dataView(bytes);
-    const idstr = fromUtf8(bytes.subarray(6, 6 + idstrLength));
-    if (idstr === undefined) this.fail("ERR_WIRE_BAD_IDSTR", "section idstr is not UTF-8", offset + 6);
-    const sectionId = view.getUint32(1);
-    this.sections.add(sectionId);
-    this.state = { at: "payload", sectionId };
-    return {
-      type: type === SectionType.START ? "start" : "full",
-      offset,
-      sectionId,
-      idstr,
-      instanceId: view.getUint32(6 + idstrLength),
-      version: view.getUint32(6 + idstrLength + 4),
-    };
-  }
-
-  private command(q: ByteQueue): MainRecord | NeedMore {
-    if (q.length < 5) return need(5 - q.length);
-    const offset = q.position;
-    const view = dataView(q.peek(5));
-    const command = view.getUint16(1);
-    const length = view.getUint16(3);
-    if (command === MainCommand.INVALID || command >= MAIN_COMMAND_MAX) this.fail("ERR_WIRE_UNKNOWN_COMMAND", `unknown command ${command}`, offset + 1);
-    const expected = COMMAND_LENGTHS.get(command);
-    if (expected === undefined) this.fail("ERR_WIRE_UNSUPPORTED_COMMAND", `command ${MainCommand[command]} is not supported (postcopy and COLO are out of scope)`, offset + 1);
-    if (length !== expected) this.fail("ERR_WIRE_COMMAND_LENGTH", `command ${MainCommand[command]} has length ${length}, expected ${expected}`, offset + 3);
-    if (q.length < 5 + length) return need(5 + length - q.length);
-    const bytes = q.take(5 + length);
-    this.state = { at: "top", started: true };
-    const name = MainCommand[command] as keyof typeof MainCommand;
-    return length === 4 ? { type: "command", offset, command: name, value: dataView(bytes).getUint32(5) } : { type: "command", offset, command: name };
-  }
-
-  private readMarker(q: ByteQueue): { offset: number; marker: MarkerName } | NeedMore {
-    if (q.length < MARKER_BYTES) return need(MARKER_BYTES - q.length);
-    const offset = q.position;
-    const value = dataView(q.peek(MARKER_BYTES)).getBigUint64(0);
-    const name = VFIO_MARKER_NAMES.get(value);
-    if (name === undefined) this.fail("ERR_WIRE_UNKNOWN_MARKER", `Unknown tag 0x${value.toString(16)}`, offset);
-    q.skip(MARKER_BYTES);
-    return { offset, marker: name };
-  }
-
   private marker(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
-    if (q.length < MARKER_BYTES) return need(MARKER_BYTES - q.length);
+    const offset = q.position;
     // DEV_DATA_STATE is read with its length in one step, so a bad length fails before the marker is consumed.
-    const peeked = dataView(q.peek(MARKER_BYTES)).getBigUint64(0);
-    if (peeked === VfioMarker.DEV_DATA_STATE) return this.dataHeader(q, sectionId);
-    const got = this.readMarker(q);
-    if ("type" in got) return got;
-    switch (got.marker) {
+    const got = this.read(
+      q,
+      2 * MARKER_BYTES,
+      (wasm, avail) => wasm.exports.readMarker(wasm.at, avail, this.maxPacketBytes, wasm.outPtr),
+      (error, out) =>
+        error === HeaderError.UNKNOWN_MARKER
+          ? `Unknown tag 0x${outU64(out, 2).toString(16)}`
+          : `DEV_DATA_STATE chunk of ${outU64(out, 2)} bytes is over the bound of ${this.maxPacketBytes}`,
+    );
+    if (typeof got !== "number") return got;
+    const { out } = headerArea();
+    const marker = MARKER_BY_FLAG[out[1]];
+    const length = out[2];
+    q.skip(got);
+    switch (marker) {
+      case "DEV_DATA_STATE":
+        this.state = length === 0 ? { at: "payload", sectionId } : { at: "data", sectionId, remaining: length };
+        return { type: "marker", offset, marker, length };
       case "END_OF_STATE":
       case "DEV_INIT_DATA_SENT":
       case "DEV_CONFIG_LOAD_READY":
@@ -224,20 +221,7 @@ export class MainStreamParser {
         this.state = { at: "config", sectionId };
         break;
     }
-    return { type: "marker", offset: got.offset, marker: got.marker };
-  }
-
-  private dataHeader(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
-    const total = 2 * MARKER_BYTES;
-    if (q.length < total) return need(total - q.length);
-    const offset = q.position;
-    const length = dataView(q.peek(total)).getBigUint64(MARKER_BYTES);
-    if (length > BigInt(this.maxPacketBytes)) {
-      this.fail("ERR_WIRE_TOO_LARGE", `DEV_DATA_STATE chunk of ${length} bytes is over the bound of ${this.maxPacketBytes}`, offset + MARKER_BYTES);
-    }
-    q.skip(total);
-    this.state = length === 0n ? { at: "payload", sectionId } : { at: "data", sectionId, remaining: Number(length) };
-    return { type: "marker", offset, marker: "DEV_DATA_STATE", length: Number(length) };
+    return { type: "marker", offset, marker };
   }
 
   private data(q: ByteQueue, s: { sectionId: number; remaining: number }): MainRecord | NeedMore {
@@ -250,48 +234,88 @@ export class MainStreamParser {
   }
 
   private configBlob(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
-    if (q.length < MARKER_BYTES) return need(MARKER_BYTES - q.length);
     const offset = q.position;
-    const length = dataView(q.peek(MARKER_BYTES)).getBigUint64(0);
-    if (length > BigInt(this.maxPacketBytes)) {
-      this.fail("ERR_WIRE_TOO_LARGE", `config blob of ${length} bytes is over the bound of ${this.maxPacketBytes}`, offset);
-    }
-    const total = MARKER_BYTES + Number(length);
+    const got = this.read(
+      q,
+      MARKER_BYTES,
+      (wasm, avail) => wasm.exports.readConfigLength(wasm.at, avail, this.maxPacketBytes, wasm.outPtr),
+      (_error, out) => `config blob of ${outU64(out, 2)} bytes is over the bound of ${this.maxPacketBytes}`,
+    );
+    if (typeof got !== "number") return got;
+    const length = headerArea().out[2];
+    const total = MARKER_BYTES + length;
     if (q.length < total) return need(total - q.length);
     q.skip(MARKER_BYTES);
-    const bytes = q.take(Number(length));
+    const bytes = q.take(length);
     this.state = { at: "eos", sectionId, after: "config state: end flag incorrect" };
     return { type: "config", offset, bytes };
   }
 
   private endOfState(q: ByteQueue, sectionId: number, message: string): MainRecord | NeedMore {
-    if (q.length < MARKER_BYTES) return need(MARKER_BYTES - q.length);
     const offset = q.position;
-    if (dataView(q.peek(MARKER_BYTES)).getBigUint64(0) !== VfioMarker.END_OF_STATE) this.fail("ERR_WIRE_EXPECTED_END_OF_STATE", message, offset);
-    q.skip(MARKER_BYTES);
+    const got = this.read(q, MARKER_BYTES, (wasm, avail) => wasm.exports.readEndOfState(wasm.at, avail, wasm.outPtr), () => message);
+    if (typeof got !== "number") return got;
+    q.skip(got);
     this.state = { at: "footer", sectionId };
     return { type: "marker", offset, marker: "END_OF_STATE" };
   }
 
   private footer(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
-    if (q.length < 5) return need(5 - q.length);
     const offset = q.position;
-    const view = dataView(q.peek(5));
-    if (view.getUint8(0) !== SectionType.FOOTER) this.fail("ERR_WIRE_BAD_FOOTER", `missing section footer for section ${sectionId}`, offset);
-    const got = view.getUint32(1);
-    if (got !== sectionId) this.fail("ERR_WIRE_BAD_FOOTER", `section footer ${got} does not match section ${sectionId}`, offset + 1);
-    q.skip(5);
+    const got = this.read(
+      q,
+      FOOTER_BYTES,
+      (wasm, avail) => wasm.exports.readFooter(wasm.at, avail, sectionId, wasm.outPtr),
+      (error, out) =>
+        error === HeaderError.FOOTER_MISSING ? `missing section footer for section ${sectionId}` : `section footer ${out[2]} does not match section ${sectionId}`,
+    );
+    if (typeof got !== "number") return got;
+    q.skip(got);
     this.state = { at: "top", started: true };
     return { type: "footer", offset, sectionId };
   }
 
   private afterEof(q: ByteQueue): MainRecord | NeedMore {
-    if (q.length < 1) return need(1);
     const offset = q.position;
-    if (q.byteAt(0) !== SectionType.VMDESCRIPTION) this.fail("ERR_WIRE_TRAILING_BYTES", "bytes after EOF that are not a VM description", offset);
-    const got = this.lengthDelimitedJson(q, MAX_VM_DESCRIPTION_BYTES, "VM description");
-    if ("type" in got) return got;
+    const got = this.read(
+      q,
+      5,
+      (wasm, avail) => wasm.exports.readVmDescription(wasm.at, avail, MAX_VM_DESCRIPTION_BYTES, wasm.outPtr),
+      (error, out) =>
+        error === HeaderError.TRAILING_BYTES
+          ? "bytes after EOF that are not a VM description"
+          : `VM description of ${out[2]} bytes is over the bound of ${MAX_VM_DESCRIPTION_BYTES}`,
+    );
+    if (typeof got !== "number") return got;
+    const body = this.jsonBody(q, headerArea().out[2], "VM description");
+    if ("type" in body) return body;
     this.state = { at: "done" };
-    return { type: "vmdescription", offset, json: got.json };
+    return { type: "vmdescription", offset, json: body.json };
+  }
+}
+
+const FOOTER_BYTES = 5;
+
+/** Marker names by their flag (the low byte of the be64). */
+const MARKER_BY_FLAG: readonly MarkerName[] = (() => {
+  const names: MarkerName[] = [];
+  for (const [value, name] of VFIO_MARKER_NAMES) names[Number(value & 0xffn)] = name;
+  return names;
+})();
+
+function topError(error: HeaderError, out: Uint32Array): string {
+  switch (error) {
+    case HeaderError.UNEXPECTED_SECTION:
+      return "CONFIGURATION is allowed only right after the stream header";
+    case HeaderError.TOO_LARGE:
+      return `CONFIGURATION of ${out[2]} bytes is over the bound of ${MAX_CONFIGURATION_BYTES}`;
+    case HeaderError.UNKNOWN_COMMAND:
+      return `unknown command ${out[2]}`;
+    case HeaderError.UNSUPPORTED_COMMAND:
+      return `command ${MainCommand[out[2]]} is not supported (postcopy and COLO are out of scope)`;
+    case HeaderError.COMMAND_LENGTH:
+      return `command ${MainCommand[out[2]]} has length ${out[3]}, expected ${COMMAND_LENGTHS.get(out[2])}`;
+    default:
+      return `unknown or misplaced section type 0x${out[1].toString(16)}`;
   }
 }

@@ -1,6 +1,7 @@
 // Encoders of the main channel (a savevm stream). Each `write*` writes into `target` at `offset` and
 // returns the offset after it, so the engine can frame in place; each `encode*` returns fresh bytes.
-import { checkField, dataView, encodeWith, jsonBytes, U16_MAX, U32_MAX, U8_MAX, utf8 } from "./bytes.js";
+// The headers are written by the WASM core (assembly/main-wire.ts); values are checked here first.
+import { checkField, encodeWith, jsonBytes, U16_MAX, U32_MAX, U8_MAX, utf8 } from "./bytes.js";
 import {
   COMMAND_LENGTHS,
   FILE_HEADER_BYTES,
@@ -8,27 +9,22 @@ import {
   MARKER_BYTES,
   MAX_CONFIGURATION_BYTES,
   MAX_VM_DESCRIPTION_BYTES,
-  QEMU_VM_FILE_MAGIC,
-  QEMU_VM_FILE_VERSION,
   SectionType,
   VfioMarker,
 } from "./constants.js";
 import { WireEncodeError } from "./errors.js";
+import { writeHeader } from "./wire-wasm.js";
 
 /** `be32 0x5145564d | be32 3`. */
 export function writeFileHeader(target: Uint8Array, offset: number): number {
-  const view = dataView(target);
-  view.setUint32(offset, QEMU_VM_FILE_MAGIC);
-  view.setUint32(offset + 4, QEMU_VM_FILE_VERSION);
-  return offset + FILE_HEADER_BYTES;
+  return writeHeader(target, offset, (wasm) => wasm.exports.writeFileHeader(wasm.at));
 }
 export const encodeFileHeader = (): Uint8Array => encodeWith(FILE_HEADER_BYTES, writeFileHeader);
 
 /** `u8 type | be32 len | len bytes`: the shape of CONFIGURATION and VMDESCRIPTION. */
 function encodeLengthDelimited(type: SectionType, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + body.length);
-  out[0] = type;
-  dataView(out).setUint32(1, body.length);
+  writeHeader(out, 0, (wasm) => wasm.exports.writeLengthDelimitedHeader(wasm.at, type, body.length));
   out.set(body, 5);
   return out;
 }
@@ -66,25 +62,21 @@ export function writeSectionStart(target: Uint8Array, offset: number, section: S
     throw new WireEncodeError("ERR_WIRE_ENCODE", `section type ${section.type} is not START or FULL`);
   }
   const name = idstrBytes(section.idstr);
-  const view = dataView(target);
-  view.setUint8(offset, section.type);
-  view.setUint32(offset + 1, checkField(section.sectionId, U32_MAX, "section id"));
-  view.setUint8(offset + 5, name.length);
-  target.set(name, offset + 6);
-  const at = offset + 6 + name.length;
-  view.setUint32(at, checkField(section.instanceId, U32_MAX, "instance id"));
-  view.setUint32(at + 4, checkField(section.version, U32_MAX, "version id"));
-  return at + 8;
+  const sectionId = checkField(section.sectionId, U32_MAX, "section id");
+  const instanceId = checkField(section.instanceId, U32_MAX, "instance id");
+  const version = checkField(section.version, U32_MAX, "version id");
+  return writeHeader(target, offset, (wasm) => {
+    wasm.bytes.set(name, wasm.at + 6);
+    return wasm.exports.writeSectionStart(wasm.at, section.type, sectionId, name.length, instanceId, version);
+  });
 }
 export const encodeSectionStart = (section: SectionStart): Uint8Array =>
   encodeWith(sectionStartBytes(section), (t, o) => writeSectionStart(t, o, section));
 
 /** `u8 type | be32 id`: PART, END and the footer share it. */
 function writeTypeAndId(target: Uint8Array, offset: number, type: SectionType, sectionId: number): number {
-  const view = dataView(target);
-  view.setUint8(offset, type);
-  view.setUint32(offset + 1, checkField(sectionId, U32_MAX, "section id"));
-  return offset + 5;
+  const id = checkField(sectionId, U32_MAX, "section id");
+  return writeHeader(target, offset, (wasm) => wasm.exports.writeSectionHeader(wasm.at, type, id));
 }
 
 /** PART / END: `u8 type | be32 section_id`. */
@@ -108,10 +100,8 @@ export function encodeCommand(command: MainCommand, data: Uint8Array = new Uint8
   if (length === undefined) throw new WireEncodeError("ERR_WIRE_ENCODE", `command ${command} is not one we send`);
   if (data.length !== length) throw new WireEncodeError("ERR_WIRE_ENCODE", `command ${MainCommand[command]} takes ${length} bytes, got ${data.length}`);
   const out = new Uint8Array(5 + length);
-  const view = dataView(out);
-  view.setUint8(0, SectionType.COMMAND);
-  view.setUint16(1, checkField(command, U16_MAX, "command"));
-  view.setUint16(3, length);
+  const code = checkField(command, U16_MAX, "command");
+  writeHeader(out, 0, (wasm) => wasm.exports.writeCommandHeader(wasm.at, code, length));
   out.set(data, 5);
   return out;
 }
@@ -119,26 +109,23 @@ export function encodeCommand(command: MainCommand, data: Uint8Array = new Uint8
 /** PING with its be32 value. */
 export function encodePing(value: number): Uint8Array {
   const data = new Uint8Array(4);
-  dataView(data).setUint32(0, checkField(value, U32_MAX, "ping value"));
+  new DataView(data.buffer).setUint32(0, checkField(value, U32_MAX, "ping value"));
   return encodeCommand(MainCommand.PING, data);
 }
 
 /** `u8 0x00`. */
-export const encodeEof = (): Uint8Array => Uint8Array.of(SectionType.EOF);
+export const encodeEof = (): Uint8Array => encodeWith(1, (t, o) => writeHeader(t, o, (wasm) => wasm.exports.writeEof(wasm.at)));
 
 /** A be64 VFIO marker. */
 export function writeMarker(target: Uint8Array, offset: number, marker: VfioMarker): number {
-  dataView(target).setBigUint64(offset, marker);
-  return offset + MARKER_BYTES;
+  return writeHeader(target, offset, (wasm) => wasm.exports.writeMarker(wasm.at, marker));
 }
 export const encodeMarker = (marker: VfioMarker): Uint8Array => encodeWith(MARKER_BYTES, (t, o) => writeMarker(t, o, marker));
 
 /** `be64 DEV_DATA_STATE | be64 n`: the n device bytes follow (written by the caller, not copied here). */
 export function writeDataStateHeader(target: Uint8Array, offset: number, length: number): number {
   checkField(length, Number.MAX_SAFE_INTEGER, "data length");
-  const at = writeMarker(target, offset, VfioMarker.DEV_DATA_STATE);
-  dataView(target).setBigUint64(at, BigInt(length));
-  return at + MARKER_BYTES;
+  return writeHeader(target, offset, (wasm) => wasm.exports.writeMarkerLength(wasm.at, VfioMarker.DEV_DATA_STATE, length));
 }
 export const DATA_STATE_HEADER_BYTES = 2 * MARKER_BYTES;
 export const encodeDataStateHeader = (length: number): Uint8Array =>
@@ -151,10 +138,8 @@ export const encodeDataStateHeader = (length: number): Uint8Array =>
  */
 export function encodeConfigState(blob: Uint8Array): Uint8Array {
   const out = new Uint8Array(3 * MARKER_BYTES + blob.length);
-  const view = dataView(out);
-  view.setBigUint64(0, VfioMarker.DEV_CONFIG_STATE);
-  view.setBigUint64(MARKER_BYTES, BigInt(blob.length));
+  writeHeader(out, 0, (wasm) => wasm.exports.writeMarkerLength(wasm.at, VfioMarker.DEV_CONFIG_STATE, blob.length));
   out.set(blob, 2 * MARKER_BYTES);
-  view.setBigUint64(2 * MARKER_BYTES + blob.length, VfioMarker.END_OF_STATE);
+  writeMarker(out, 2 * MARKER_BYTES + blob.length, VfioMarker.END_OF_STATE);
   return out;
 }

@@ -1,13 +1,14 @@
 // Multifd channels: the 64-byte hello, in-place framing of device-state packets in WASM memory, and
 // the config packet's data. Receiving packets is the scanner's job (scan.ts).
-import { checkField, dataView, U32_MAX, U8_MAX } from "./bytes.js";
+import { checkField, dataView, encodeWith, U32_MAX, U8_MAX } from "./bytes.js";
 import {
   CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
-  MARKER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, VFIO_HEADER_BYTES, VFIO_INVALID_IDX,
+  MARKER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_UUID_BYTES, MULTIFD_VERSION, VFIO_HEADER_BYTES, VFIO_INVALID_IDX,
   VfioMarker,
 } from "./constants.js";
 import { WireEncodeError, WireFormatError } from "./errors.js";
 import { createInstance, type CodecInstance } from "./wasm/load.js";
+import { HEADER_ERROR_CODES, HeaderError, readBytes, writeHeader } from "./wire-wasm.js";
 
 export interface MultifdHello {
   /** 16 raw bytes; QEMU's default is all zero. */
@@ -17,17 +18,17 @@ export interface MultifdHello {
 
 const ZERO_UUID = new Uint8Array(MULTIFD_UUID_BYTES);
 
-/** `be32 0x11223344 | be32 1 | uuid[16] | u8 id | 7 + 32 zero bytes`. */
+/** `be32 0x11223344 | be32 1 | uuid[16] | u8 id | 7 + 32 zero bytes`, written by the WASM core. */
 export function encodeMultifdHello(hello: { uuid?: Uint8Array; channelId: number }): Uint8Array {
   const uuid = hello.uuid ?? ZERO_UUID;
   if (uuid.length !== MULTIFD_UUID_BYTES) throw new WireEncodeError("ERR_WIRE_ENCODE", `uuid must be ${MULTIFD_UUID_BYTES} bytes, got ${uuid.length}`);
-  const out = new Uint8Array(MULTIFD_HELLO_BYTES);
-  const view = dataView(out);
-  view.setUint32(0, MULTIFD_MAGIC);
-  view.setUint32(4, MULTIFD_VERSION);
-  out.set(uuid, 8);
-  out[24] = checkField(hello.channelId, U8_MAX, "channel id");
-  return out;
+  const channelId = checkField(hello.channelId, U8_MAX, "channel id");
+  return encodeWith(MULTIFD_HELLO_BYTES, (target, offset) =>
+    writeHeader(target, offset, (wasm) => {
+      wasm.bytes.set(uuid, wasm.at + 8);
+      return wasm.exports.writeMultifdHello(wasm.at, channelId);
+    }),
+  );
 }
 
 export interface HelloExpectations {
@@ -39,28 +40,46 @@ export interface HelloExpectations {
   subject?: string;
 }
 
+/** A channel id is a byte: any bound over 255 (or none) lets every id through. */
+const NO_CHANNEL_BOUND = 256;
+
+function channelBound(channels: number | undefined): number {
+  if (channels === undefined || Number.isNaN(channels)) return NO_CHANNEL_BOUND;
+  return Math.max(0, Math.min(NO_CHANNEL_BOUND, Math.ceil(channels)));
+}
+
 /**
- * Decodes and checks a hello (64 bytes at `offset` of `bytes`): magic, version, uuid, channel id.
- * QEMU refuses `id > channels`, letting id == channels through; we refuse `id >= channels`.
+ * Decodes and checks a hello (64 bytes at `offset` of `bytes`) in the WASM core: magic, version,
+ * uuid, channel id. QEMU refuses `id > channels`, letting id == channels through; we refuse `id >= channels`.
  */
 export function decodeMultifdHello(bytes: Uint8Array, expect: HelloExpectations = {}, offset = 0): MultifdHello {
   if (bytes.length - offset < MULTIFD_HELLO_BYTES) {
     throw new WireFormatError("ERR_WIRE_TRUNCATED", `multifd hello needs ${MULTIFD_HELLO_BYTES} bytes, got ${bytes.length - offset}`, bytes.length, expect.subject);
   }
-  const view = dataView(bytes);
-  const magic = view.getUint32(offset);
-  if (magic !== MULTIFD_MAGIC) throw new WireFormatError("ERR_MULTIFD_BAD_MAGIC", `multifd hello magic 0x${magic.toString(16)}, expected 0x11223344`, offset, expect.subject);
-  const version = view.getUint32(offset + 4);
-  if (version !== MULTIFD_VERSION) throw new WireFormatError("ERR_MULTIFD_BAD_VERSION", `multifd version ${version}, expected ${MULTIFD_VERSION}`, offset + 4, expect.subject);
-  const uuid = bytes.slice(offset + 8, offset + 8 + MULTIFD_UUID_BYTES);
   // Without a uuid to compare (a tool reading a capture), any uuid is accepted and reported.
   const ownUuid = expect.uuid;
-  if (ownUuid && !uuid.every((byte, i) => byte === ownUuid[i])) throw new WireFormatError("ERR_MULTIFD_BAD_UUID", "multifd hello uuid does not match ours", offset + 8, expect.subject);
-  const channelId = bytes[offset + 24];
-  if (expect.channels !== undefined && channelId >= expect.channels) {
-    throw new WireFormatError("ERR_MULTIFD_BAD_CHANNEL_ID", `multifd channel id ${channelId}, expected below ${expect.channels}`, offset + 24, expect.subject);
+  if (ownUuid && ownUuid.length !== MULTIFD_UUID_BYTES) throw new WireEncodeError("ERR_WIRE_ENCODE", `uuid must be ${MULTIFD_UUID_BYTES} bytes, got ${ownUuid.length}`);
+  const bound = channelBound(expect.channels);
+  let out: Uint32Array | undefined;
+  const result = readBytes(bytes, offset, MULTIFD_HELLO_BYTES, (wasm, avail) => {
+    if (ownUuid) wasm.bytes.set(ownUuid, wasm.uuid);
+    out = wasm.out;
+    return wasm.exports.readMultifdHello(wasm.at, avail, ownUuid ? wasm.uuid : 0, bound, wasm.outPtr);
+  });
+  const [at, magic, version, channelId] = out!;
+  if (result < 0) {
+    const error = -result as HeaderError;
+    const message =
+      error === HeaderError.HELLO_MAGIC
+        ? `multifd hello magic 0x${magic.toString(16)}, expected 0x11223344`
+        : error === HeaderError.HELLO_VERSION
+          ? `multifd version ${version}, expected ${MULTIFD_VERSION}`
+          : error === HeaderError.HELLO_UUID
+            ? "multifd hello uuid does not match ours"
+            : `multifd channel id ${channelId}, expected below ${expect.channels}`;
+    throw new WireFormatError(HEADER_ERROR_CODES[error], message, offset + at, expect.subject);
   }
-  return { uuid, channelId };
+  return { uuid: bytes.slice(offset + 8, offset + 8 + MULTIFD_UUID_BYTES), channelId };
 }
 
 export interface DeviceStatePacketFields {

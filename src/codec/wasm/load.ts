@@ -86,6 +86,25 @@ export async function init(options: InitOptions = {}): Promise<WasmFlavor> {
   return flavor;
 }
 
+/**
+ * `init()` without awaiting, for the header encoders and decoders when the application has not
+ * called `init()` yet: compiles with `new WebAssembly.Module` (browsers allow it for a module this
+ * small). Keeps the build an earlier `init()` chose.
+ */
+export function initSync(options: InitOptions = {}): WasmFlavor {
+  const flavor = chooseFlavor(options.flavor);
+  if (!compiledModules.has(flavor)) {
+    const module = new WebAssembly.Module(wasmBytes(flavor));
+    compiledModules.set(flavor, module);
+    modules.set(flavor, Promise.resolve(module));
+  }
+  if (defaultFlavor !== flavor) {
+    defaultFlavor = flavor;
+    shared = undefined;
+  }
+  return flavor;
+}
+
 function requireModule(flavor?: WasmFlavor): { flavor: WasmFlavor; module: WebAssembly.Module } {
   const chosen = flavor ?? defaultFlavor;
   const module = chosen && compiledModules.get(chosen);

@@ -33,7 +33,11 @@ function instance(): CodecInstance {
   } catch (err) {
     // The encoders were usable before init() when they were TypeScript; they stay so.
     if (!isVfioMigrationError(err) || err.code !== "ERR_WASM_NOT_INITIALIZED") throw err;
-    initSync();
+    try {
+      initSync();
+    } catch {
+      throw err; // e.g. a browser main thread that refuses synchronous compilation: call init() first
+    }
     return sharedInstance();
   }
 }

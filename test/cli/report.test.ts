@@ -6,7 +6,7 @@ import type { MigrationProgress } from "../../src/engine/result.js";
 import type { TraceEntry, TraceEvent } from "../../src/engine/trace.js";
 import type { CliReport } from "../../src/cli/report.js";
 import { RunRecorder, reportData } from "../../src/cli/report/from-run.js";
-import { runCli } from "./run-cli.js";
+import { runCli, sendReceive } from "./run-cli.js";
 import { renderReport, type ReportData } from "../../src/cli/report/index.js";
 import { formatBytes, formatMs } from "../../src/cli/report/format.js";
 import { ChannelMeter } from "../../src/cli/report/meter.js";
@@ -315,14 +315,9 @@ describe("send --report", () => {
     const dir = await mkdtemp(join(tmpdir(), "vfio-report-"));
     const file = join(dir, "send.html");
     try {
-      let listening!: (address: string) => void;
-      const address = new Promise<string>((resolve) => (listening = resolve));
       const device = ["--devices", "2", "--state-size", "2MiB", "--switchover-ack"];
-      const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...device, "--json"], {
-        onStderr: (text) => /listening on (\S+)/.exec(text) && listening(/listening on (\S+)/.exec(text)![1]),
-      });
-      const send = await runCli(["send", "--connect", await address, ...device, "--bandwidth", "16MiB", "--json", "--report", file]);
-      expect((await receiving).code).toBe(0);
+      const { send, receive } = await sendReceive(device, [...device, "--bandwidth", "16MiB", "--report", file]);
+      expect(receive.code).toBe(0);
       expect(send.code, send.stderr).toBe(0);
       const full = fullTimeline(await readFile(file, "utf8"));
       expect(tags(full, "rect", { "data-state": "PRE_COPY" })).toHaveLength(2);

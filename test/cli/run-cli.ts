@@ -22,3 +22,21 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Starts `receive --listen 127.0.0.1:0 ...receiveArgs --json`, waits for the address it prints, then
+ * runs `send --connect ADDRESS ...sendArgs --json`; returns both runs and both JSON reports.
+ */
+export async function sendReceive(receiveArgs: string[], sendArgs: string[]) {
+  let resolveAddress!: (address: string) => void;
+  const address = new Promise<string>((resolve) => (resolveAddress = resolve));
+  const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...receiveArgs, "--json"], {
+    onStderr: (text) => {
+      const m = /listening on (\S+)/.exec(text);
+      if (m) resolveAddress(m[1]);
+    },
+  });
+  const sending = runCli(["send", "--connect", await address, ...sendArgs, "--json"]);
+  const [send, receive] = await Promise.all([sending, receiving]);
+  return { send, receive, source: JSON.parse(send.stdout), destination: JSON.parse(receive.stdout) };
+}

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { sendReceive } from "./run-cli.js";
 
-/** Starts `receive` on a free port, then `send` to it; returns both JSON reports. */
-async function pair(deviceArgs: string[], sendArgs: string[] = [], receiveArgs: string[] = []) {
-  let resolveAddress!: (a: string) => void;
-  const address = new Promise<string>((r) => (resolveAddress = r));
-  const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...deviceArgs, ...receiveArgs, "--json"], {
-    onStderr: (text) => {
-      const m = /listening on (\S+)/.exec(text);
-      if (m) resolveAddress(m[1]);
-    },
-  });
-  const sending = runCli(["send", "--connect", await address, ...deviceArgs, ...sendArgs, "--json"]);
-  const [send, receive] = await Promise.all([sending, receiving]);
-  return { send, receive, source: JSON.parse(send.stdout), destination: JSON.parse(receive.stdout) };
+/** `receive` and `send` with the same device options, plus each side's own. */
+function pair(deviceArgs: string[], sendArgs: string[] = [], receiveArgs: string[] = []) {
+  return sendReceive([...deviceArgs, ...receiveArgs], [...deviceArgs, ...sendArgs]);
 }
 
 describe("vfio-migration send / receive as two processes over TCP", () => {

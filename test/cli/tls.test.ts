@@ -7,7 +7,7 @@ import { buildDevices } from "../../src/cli/devices.js";
 import { DEVICE_OPTIONS } from "../../src/cli/options.js";
 import { init } from "../../src/codec/index.js";
 import { makeTestCerts } from "../support/certs.js";
-import { runCli } from "./run-cli.js";
+import { runCli, sendReceive } from "./run-cli.js";
 
 await init();
 
@@ -30,19 +30,9 @@ const devices = [...deviceArgs, "--channels", "3", "--multifd", "on", "--checksu
 /** What the source's devices hold before any attempt: both processes build them from the same options. */
 const initialDigests = buildDevices(parse(deviceArgs, DEVICE_OPTIONS)).map((d) => d.digest!());
 
-/** Starts `receive` on a free port, then `send` to it; returns both exits and JSON reports. */
-async function pair(receiveArgs: string[], sendArgs: string[]) {
-  let resolveAddress!: (a: string) => void;
-  const address = new Promise<string>((r) => (resolveAddress = r));
-  const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...devices, ...receiveArgs, "--json"], {
-    onStderr: (text) => {
-      const m = /listening on (\S+)/.exec(text);
-      if (m) resolveAddress(m[1]);
-    },
-  });
-  const sending = runCli(["send", "--connect", await address, ...devices, "--switchover-bandwidth", "1GB", ...sendArgs, "--json"]);
-  const [send, receive] = await Promise.all([sending, receiving]);
-  return { send, receive, source: JSON.parse(send.stdout), destination: JSON.parse(receive.stdout) };
+/** Both processes with the test devices, plus each side's TLS options. */
+function pair(receiveArgs: string[], sendArgs: string[]) {
+  return sendReceive([...devices, ...receiveArgs], [...devices, "--switchover-bandwidth", "1GB", ...sendArgs]);
 }
 
 describe("vfio-migration send / receive over TLS as two processes", () => {

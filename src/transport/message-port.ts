@@ -1,6 +1,6 @@
 import type { Acceptor, Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
-import { ChannelError, abortedError, destroyedError } from "./errors.js";
+import { ChannelError, abortedError, destroyedError, type ChannelErrorCode } from "./errors.js";
 import { ReceiveQueue } from "./receive-queue.js";
 import { WriteQueue } from "./write-queue.js";
 
@@ -22,17 +22,33 @@ export interface MessagePortChannelOptions {
 
 /**
  * The messages a channel port carries. Data is a transferred ArrayBuffer; the reader returns
- * credits as it reads, and the writer never has more than `window` bytes unread in flight.
+ * credits as it reads, and the writer never has more than `window` bytes unread in flight. With the
+ * credits go back the buffers it has read (transferred again), which the writer fills next: a
+ * steady stream allocates nothing, where a fresh buffer per message costs page faults on both ends.
  */
 type Message =
-  | { t: "data"; bytes: ArrayBuffer }
-  | { t: "credit"; n: number }
+  | { t: "data"; bytes: ArrayBuffer; length?: number }
+  | { t: "credit"; n: number; buffers?: ArrayBuffer[] }
   | { t: "end" }
-  | { t: "reset"; reason: string }
+  | { t: "reset"; reason: string; code?: ChannelErrorCode }
   | { t: "open" }
-  | { t: "refused"; reason: string };
+  | { t: "refused"; reason: string; code?: ChannelErrorCode };
 
 const DEFAULT_WINDOW = 1 << 20;
+const MAX_REASON = 1000;
+/**
+ * What a peer may pass on as its own code: failures of a connection it relays for us (a socket in
+ * a worker thread), which mean the same on our side. Anything else it reports is a reset.
+ */
+const FORWARDED_CODES = new Set<ChannelErrorCode>(["ERR_CHANNEL_REFUSED", "ERR_CHANNEL_RESET", "ERR_CHANNEL_PEER_CLOSED", "ERR_CHANNEL_IO", "ERR_TLS_HANDSHAKE"]);
+
+/** A reset's or refusal's fields for `err`: its message without our name (the peer adds its own), and its code. */
+function forwarded(err: Error, name: string): { reason: string; code?: ChannelErrorCode } {
+  const prefix = `${name}: `;
+  const reason = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+  const code = (err as { code?: unknown }).code;
+  return FORWARDED_CODES.has(code as ChannelErrorCode) ? { reason, code: code as ChannelErrorCode } : { reason };
+}
 /** Largest single message: big enough to amortise posting, small enough to keep credits flowing. */
 const MAX_MESSAGE = 256 * 1024;
 
@@ -43,6 +59,13 @@ class MessagePortChannel implements Channel {
   private inFlight = 0;
   private unreadReceived = 0;
   private consumedSinceCredit = 0;
+  /** The size of the buffers we send in: the largest message. */
+  private readonly slotSize: number;
+  /** Buffers the peer returned, ready to fill; at most as many as the window can have in flight. */
+  private readonly spare: ArrayBuffer[] = [];
+  private readonly maxSpare: number;
+  /** Buffers we have read out, to return with the next credit. */
+  private readonly readOut: ArrayBuffer[] = [];
   private ending: Promise<void> | undefined;
   private sentEnd = false;
   private receivedEnd = false;
@@ -59,10 +82,12 @@ class MessagePortChannel implements Channel {
     window: number,
   ) {
     this.window = window;
+    this.slotSize = Math.min(window, MAX_MESSAGE);
+    this.maxSpare = Math.ceil(window / this.slotSize) + 1;
     this.opened = new Promise<void>((resolve, reject) => (this.settleOpened = (err) => (err ? reject(err) : resolve())));
     this.opened.catch(() => {});
     this.incoming = new ReceiveQueue(() => this.name, () => this.returnCredit());
-    this.outgoing = new WriteQueue(() => this.window - this.inFlight, (slice) => this.sendData(slice), Math.min(window, MAX_MESSAGE));
+    this.outgoing = new WriteQueue(() => this.window - this.inFlight, (slice) => this.sendData(slice), this.slotSize);
     port.addEventListener("message", this.onMessage);
     // Node's ports say when the other side closed (its thread ended); browsers' do not.
     (port as unknown as EventTarget).addEventListener("close", this.onPortClose);
@@ -91,7 +116,7 @@ class MessagePortChannel implements Channel {
     if (this.failure) return;
     const err = reason ?? destroyedError(this.name);
     try {
-      this.port.postMessage({ t: "reset", reason: err.message } satisfies Message);
+      this.port.postMessage({ t: "reset", ...forwarded(err, this.name) } satisfies Message);
     } catch {
       // The port is already unusable; the peer learns from its close.
     }
@@ -100,9 +125,10 @@ class MessagePortChannel implements Channel {
 
   private sendData(slice: Uint8Array): void {
     // One copy into a buffer of our own, then transferred, not cloned: the caller may reuse `slice`.
-    const bytes = slice.slice().buffer;
-    this.inFlight += bytes.byteLength;
-    this.port.postMessage({ t: "data", bytes } satisfies Message, [bytes]);
+    const bytes = this.spare.pop() ?? new ArrayBuffer(this.slotSize);
+    new Uint8Array(bytes, 0, slice.length).set(slice);
+    this.inFlight += slice.length;
+    this.port.postMessage({ t: "data", bytes, length: slice.length } satisfies Message, [bytes]);
   }
 
   private returnCredit(): void {
@@ -112,7 +138,8 @@ class MessagePortChannel implements Channel {
     this.consumedSinceCredit += consumed;
     // Batch credits, but never sit on them while nothing is left to read (the writer may be waiting).
     if (this.consumedSinceCredit >= this.window / 4 || this.incoming.buffered === 0) {
-      this.port.postMessage({ t: "credit", n: this.consumedSinceCredit } satisfies Message);
+      const buffers = this.readOut.splice(0);
+      this.port.postMessage({ t: "credit", n: this.consumedSinceCredit, buffers } satisfies Message, buffers);
       this.consumedSinceCredit = 0;
     }
   }
@@ -122,18 +149,21 @@ class MessagePortChannel implements Channel {
     const m = (event as MessageEvent).data as Partial<Message> | null;
     switch (typeof m === "object" && m !== null ? m.t : undefined) {
       case "data": {
-        const bytes = (m as { bytes?: unknown }).bytes;
+        const { bytes, length } = m as { bytes?: unknown; length?: unknown };
         if (!(bytes instanceof ArrayBuffer)) return this.protocolError("data without an ArrayBuffer");
+        const n = length === undefined ? bytes.byteLength : length;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > bytes.byteLength) return this.protocolError(`bad data length ${String(n)}`);
         if (this.receivedEnd) return this.protocolError("data after end");
-        this.unreadReceived += bytes.byteLength;
+        this.unreadReceived += n;
         if (this.unreadReceived > this.window) return this.protocolError(`peer sent ${this.unreadReceived} unread bytes, beyond its ${this.window}-byte window`);
-        this.incoming.push(new Uint8Array(bytes));
+        this.incoming.push(new Uint8Array(bytes, 0, n), () => this.readOut.push(bytes));
         return;
       }
       case "credit": {
         const n = (m as { n?: unknown }).n;
         if (typeof n !== "number" || !Number.isInteger(n) || n <= 0 || n > this.inFlight) return this.protocolError(`bad credit ${String(n)}`);
         this.inFlight -= n;
+        this.keepSpares((m as { buffers?: unknown }).buffers);
         this.outgoing.pump();
         return;
       }
@@ -143,14 +173,14 @@ class MessagePortChannel implements Channel {
         this.closeIfDone();
         return;
       case "reset": {
-        const err = new ChannelError("ERR_CHANNEL_RESET", this.name, `peer destroyed the channel: ${String((m as { reason?: unknown }).reason)}`);
+        const err = this.peerError(m!, "ERR_CHANNEL_RESET", "peer destroyed the channel");
         // Data that came before the reset stays readable, then reads fail.
         return this.fail(err, true);
       }
       case "open":
         return this.settleOpened();
       case "refused": {
-        const err = new ChannelError("ERR_CHANNEL_REFUSED", this.name, `acceptor refused the channel: ${String((m as { reason?: unknown }).reason)}`);
+        const err = this.peerError(m!, "ERR_CHANNEL_REFUSED", "acceptor refused the channel");
         this.settleOpened(err);
         return this.fail(err);
       }
@@ -164,6 +194,30 @@ class MessagePortChannel implements Channel {
       this.fail(new ChannelError("ERR_CHANNEL_PEER_CLOSED", this.name, "peer port closed mid-stream"));
     }
   };
+
+  /** Keeps what the peer returned that we can fill again: our own slot size, up to what the window needs. */
+  private keepSpares(buffers: unknown): void {
+    if (!Array.isArray(buffers)) return;
+    for (const b of buffers) {
+      if (this.spare.length >= this.maxSpare) return;
+      if (b instanceof ArrayBuffer && b.byteLength === this.slotSize) this.spare.push(b);
+    }
+  }
+
+  /** The error a peer's reset or refusal stands for: its own code where it passes one on (see `forwarded`). */
+  private peerError(m: Partial<Message>, fallback: ChannelErrorCode, what: string): ChannelError {
+    const { reason, code } = m as { reason?: unknown; code?: unknown };
+    const text = String(reason).slice(0, MAX_REASON);
+    if (FORWARDED_CODES.has(code as ChannelErrorCode)) return new ChannelError(code as ChannelErrorCode, this.name, text);
+    return new ChannelError(fallback, this.name, `${what}: ${text}`);
+  }
+
+  /** Posts the answer to a dial made over this port (see `answerDial`). */
+  answer(refusal?: Error): void {
+    if (!refusal) return this.port.postMessage({ t: "open" } satisfies Message);
+    this.port.postMessage({ t: "refused", ...forwarded(refusal, this.name) } satisfies Message);
+    this.fail(refusal);
+  }
 
   private protocolError(what: string): void {
     this.destroy(new ChannelError("ERR_CHANNEL_PROTOCOL", this.name, `malformed message from peer: ${what}`));
@@ -207,18 +261,36 @@ export function messagePortDialer(control: PortLike, options: { window?: number 
     async dial(name: string, signal?: AbortSignal): Promise<Channel> {
       if (signal?.aborted) throw abortedError(name, signal);
       const { port1, port2 } = new MessageChannel();
-      const channel = new MessagePortChannel(port1, name, options.window ?? DEFAULT_WINDOW);
       control.postMessage({ t: "dial", name, port: port2 }, [port2]);
-      const onAbort = () => channel.destroy(abortedError(name, signal!));
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        await channel.opened;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-      }
-      return channel;
+      return awaitAnswer(port1, name, options.window ?? DEFAULT_WINDOW, signal);
     },
   };
+}
+
+/**
+ * The dialing side of a channel over `port` once its other end went to whoever answers (an acceptor,
+ * or a worker that opens a connection for us): resolves when it answers `open`, rejects typed when
+ * it refuses, or with ERR_CHANNEL_ABORTED when `signal` aborts first.
+ */
+export async function awaitAnswer(port: PortLike, name: string, window: number, signal?: AbortSignal): Promise<Channel> {
+  const channel = new MessagePortChannel(port, name, window);
+  if (signal?.aborted) channel.destroy(abortedError(name, signal));
+  const onAbort = () => channel.destroy(abortedError(name, signal!));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await channel.opened;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  return channel;
+}
+
+/**
+ * The answering side of `awaitAnswer`: a channel over `port` that is usable at once; call
+ * `answer()` to open it for the dialer, or `answer(err)` to refuse it with `err`'s code.
+ */
+export function answerDial(port: PortLike, name: string, window = DEFAULT_WINDOW): Channel & { answer(refusal?: Error): void } {
+  return new MessagePortChannel(port, name, window);
 }
 
 /** Accepts the channels a `messagePortDialer` sends over `control`. */
@@ -228,12 +300,8 @@ export function messagePortAcceptor(control: PortLike, options: { window?: numbe
     const m = (event as MessageEvent).data as { t?: unknown; name?: unknown; port?: unknown } | null;
     if (typeof m !== "object" || m === null || m.t !== "dial" || typeof m.name !== "string" || !isPort(m.port)) return;
     const channel = new MessagePortChannel(m.port, m.name.slice(0, 200), options.window ?? DEFAULT_WINDOW);
-    if (queue.offer(channel)) {
-      m.port.postMessage({ t: "open" } satisfies Message);
-    } else {
-      m.port.postMessage({ t: "refused", reason: "acceptor closed or backlog full" } satisfies Message);
-      channel.destroy(new ChannelError("ERR_ACCEPTOR_CLOSED", channel.name, "acceptor closed or backlog full"));
-    }
+    if (queue.offer(channel)) channel.answer();
+    else channel.answer(new ChannelError("ERR_ACCEPTOR_CLOSED", channel.name, "acceptor closed or backlog full"));
   };
   control.addEventListener("message", onDial);
   control.start?.();

@@ -3,22 +3,8 @@
 // on `outbound` under the same name and relays bytes both ways, so every byte crosses two thread
 // boundaries between the test's two ends. Browser-safe: no Node built-ins.
 import type { Channel } from "../../src/transport/types.js";
+import { pipeChannels } from "../../src/transport/pipe.js";
 import { messagePortAcceptor, messagePortDialer, type PortLike } from "../../src/transport/message-port.js";
-
-async function pump(from: Channel, to: Channel): Promise<void> {
-  const buf = new Uint8Array(256 * 1024);
-  try {
-    for (;;) {
-      const n = await from.read(buf);
-      if (n === 0) return await to.end();
-      await to.write(buf.subarray(0, n));
-    }
-  } catch (err) {
-    // A reset on either side resets the other: the far end sees the failure, typed.
-    from.destroy(err as Error);
-    to.destroy(err as Error);
-  }
-}
 
 export async function relayChannels(inbound: PortLike, outbound: PortLike): Promise<void> {
   const acceptor = messagePortAcceptor(inbound);
@@ -26,7 +12,7 @@ export async function relayChannels(inbound: PortLike, outbound: PortLike): Prom
   for (;;) {
     const near = await acceptor.accept();
     const far = await dialer.dial(near.name);
-    void pump(near, far);
-    void pump(far, near);
+    void pipeChannels(near, far);
+    void pipeChannels(far, near);
   }
 }

@@ -77,3 +77,8 @@ export function multifdMode(text: string): MultifdCliMode {
   if (text !== "on" && text !== "off" && text !== "auto") throw usageError(`--multifd: expected on, off or auto, got '${text}'`);
   return text;
 }
+
+export function onOff(text: string, option: string): boolean {
+  if (text !== "on" && text !== "off") throw usageError(`--${option}: expected on or off, got '${text}'`);
+  return text === "on";
+}

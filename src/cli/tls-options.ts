@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import { tcpConnect, tcpListen, type SocketAcceptor } from "../transport/tcp.js";
 import { tlsConnect, tlsListen, type TlsOptions } from "../transport/tls.js";
+import { threadedDialer } from "../transport/threaded.js";
 import type { Dialer } from "../transport/types.js";
 import { usageError } from "./options.js";
 
@@ -82,8 +83,9 @@ export function tlsFrom(args: TlsArgs, side: "send" | "receive"): TlsOptions | u
   return tls;
 }
 
-/** send's channels: TLS when `tls` is set, else TCP. */
-export function sourceDialer(connect: { host: string; port: number }, tls: TlsOptions | undefined): Dialer {
+/** send's channels: TLS when `tls` is set, else TCP; each on a worker thread of its own with `threads`. */
+export function sourceDialer(connect: { host: string; port: number }, tls: TlsOptions | undefined, threads = false): Dialer {
+  if (threads) return threadedDialer({ ...connect, tls });
   return tls === undefined ? tcpConnect(connect) : tlsConnect({ ...connect, tls });
 }
 

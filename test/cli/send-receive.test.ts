@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { parse } from "../../src/cli/command.js";
+import { buildDevices } from "../../src/cli/devices.js";
+import { DEVICE_OPTIONS } from "../../src/cli/options.js";
+import { init } from "../../src/codec/index.js";
 import { sendReceive } from "./run-cli.js";
+
+await init();
 
 /** `receive` and `send` with the same device options, plus each side's own. */
 function pair(deviceArgs: string[], sendArgs: string[] = [], receiveArgs: string[] = []) {
@@ -33,6 +39,26 @@ describe("vfio-migration send / receive as two processes over TCP", () => {
       expect(r.error.code).toBe("ERR_SETUP_MISMATCH");
       expect(r.error.message).toContain("capability switchoverAck: source true, destination false");
     }
+  });
+
+  it("moves 4 devices over 4 channels on threads of their own; digests equal", async () => {
+    const args = ["--devices", "4", "--state-size", "8MiB", "--channels", "4", "--multifd", "on"];
+    const { send, receive, source, destination } = await pair(args, ["--switchover-bandwidth", "1GB", "--channel-threads", "on"]);
+    expect([send.code, receive.code]).toEqual([0, 0]);
+    expect(source.bytes.multifd.every((n: number) => n > 0)).toBe(true);
+    expect(destination.devices.map((d: { destinationDigest: string }) => d.destinationDigest)).toEqual(source.devices.map((d: { sourceDigest: string }) => d.sourceDigest));
+  });
+
+  it("cancelled mid-transfer on channel threads: both exit, the source is RUNNING with its state", async () => {
+    const deviceArgs = ["--devices", "2", "--state-size", "64MiB", "--initial-size", "64MiB"];
+    const args = [...deviceArgs, "--channels", "2"];
+    const { send, receive, source, destination } = await pair(args, ["--bandwidth", "32MiB", "--channel-threads", "on", "--cancel-after", "400"]);
+    expect([send.code, receive.code]).toEqual([1, 1]);
+    expect(source.status).toBe("cancelled");
+    expect(source.devices.map((d: { finalState: string }) => d.finalState)).toEqual(["RUNNING", "RUNNING"]);
+    const initial = buildDevices(parse(deviceArgs, DEVICE_OPTIONS)).map((d) => d.digest!());
+    expect(source.devices.map((d: { sourceDigest: string }) => d.sourceDigest)).toEqual(initial);
+    expect(destination.status).toBe("failed");
   });
 
   it("migrates with switchover-ack on both ends", async () => {

@@ -39,6 +39,7 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
   for (const [what, receiveArgs, sendArgs] of [
     ["server authentication", serverTls, ["--tls-ca", file["ca.cert"]]],
     ["mutual authentication", [...serverTls, "--tls-require-client-cert"], clientTls],
+    ["mutual authentication, each channel on a thread of its own", [...serverTls, "--tls-require-client-cert"], [...clientTls, "--channel-threads", "on"]],
   ] as const) {
     it(`migrates 2 devices over 3 multifd channels with ${what}; digests equal`, async () => {
       const { send, receive, source, destination } = await pair([...receiveArgs], [...sendArgs]);
@@ -54,6 +55,7 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
   for (const [what, receiveArgs, sendArgs, sourceWhy] of [
     ["a sender without a client certificate", [...serverTls, "--tls-require-client-cert"], ["--tls-ca", file["ca.cert"]], /^main: .*TLS/],
     ["a sender whose certificate the CA did not sign", [...serverTls, "--tls-require-client-cert"], ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"]], /^main: .*TLS/],
+    ["the same sender on channel threads", [...serverTls, "--tls-require-client-cert"], ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"], "--channel-threads", "on"], /^main: .*TLS/],
     ["a receiver whose certificate the CA did not sign", ["--tls-cert", file["rogue.cert"], "--tls-key", file["rogue.key"], "--tls-ca", file["ca.cert"]], clientTls, /^main: .*self[- ]signed/i],
     ["a sender speaking plain TCP to a TLS receiver", serverTls, [], /closed|reset/i],
   ] as const) {
@@ -100,6 +102,10 @@ describe("TLS option errors", () => {
     expect(await usage("send", ["--tls-ca", file["ca.key"]])).toMatch(new RegExp(`^--tls-ca: '${file["ca.key"]}' does not hold PEM certificates`));
     expect(await usage("receive", ["--tls-cert", file["server.key"], "--tls-key", file["server.key"]])).toMatch(new RegExp(`^--tls-cert: '${file["server.key"]}' does not hold PEM certificates`));
     expect(await usage("receive", ["--tls-cert", file["server.cert"], "--tls-key", file["server.cert"]])).toMatch(new RegExp(`^--tls-key: '${file["server.cert"]}' does not hold a PEM private key`));
+  });
+
+  it("--channel-threads takes on or off", async () => {
+    expect(await usage("send", ["--channel-threads", "yes"])).toBe("--channel-threads: expected on or off, got 'yes'");
   });
 
   it("a key that is not the certificate's", async () => {

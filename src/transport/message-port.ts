@@ -35,6 +35,8 @@ type Message =
   | { t: "refused"; reason: string; code?: ChannelErrorCode };
 
 const DEFAULT_WINDOW = 1 << 20;
+/** Largest single message: big enough to amortise posting, small enough to keep credits flowing. */
+const MAX_MESSAGE = 256 * 1024;
 const MAX_REASON = 1000;
 /**
  * What a peer may pass on as its own code: failures of a connection it relays for us (a socket in
@@ -49,8 +51,6 @@ function forwarded(err: Error, name: string): { reason: string; code?: ChannelEr
   const code = (err as { code?: unknown }).code;
   return FORWARDED_CODES.has(code as ChannelErrorCode) ? { reason, code: code as ChannelErrorCode } : { reason };
 }
-/** Largest single message: big enough to amortise posting, small enough to keep credits flowing. */
-const MAX_MESSAGE = 256 * 1024;
 
 class MessagePortChannel implements Channel {
   private readonly incoming: ReceiveQueue;

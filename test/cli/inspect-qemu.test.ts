@@ -51,10 +51,10 @@ describe("the QEMU 7.2 fixtures", () => {
     if (existsSync(manifest.seabios.path)) expect(sha256(readFileSync(manifest.seabios.path))).toBe(manifest.seabios.sha256);
   });
 
-  it("say which streams analyze-migration.py 7.2 reads: 8 main streams, none of the others", () => {
+  it("say which streams analyze-migration.py 7.2 reads: 9 main streams, none of the others", () => {
     const read = streams().filter(([, e]) => "state" in e.analyzeMigration).map(([key]) => key);
     expect(read.sort()).toEqual([
-      "pc-multifd-zlib/main.out.bin", "pc-multifd/main.out.bin", "pc-no-configuration.bin", "pc-no-footer.bin",
+      "pc-multifd-zlib/main.out.bin", "pc-multifd-zstd/main.out.bin", "pc-multifd/main.out.bin", "pc-no-configuration.bin", "pc-no-footer.bin",
       "pc-paused.bin", "pc-ran.bin", "q35-paused.bin", "q35-ran.bin",
     ]);
   });

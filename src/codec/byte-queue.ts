@@ -34,6 +34,26 @@ export class ByteQueue {
     return out;
   }
 
+  /** `n` bytes starting `offset` ahead of the position (offset + n <= length), contiguous, not consumed. */
+  peekAt(offset: number, n: number): Uint8Array {
+    let at = this.head + offset;
+    for (const [i, chunk] of this.chunks.entries()) {
+      if (at < chunk.length) {
+        if (chunk.length - at >= n) return chunk.subarray(at, at + n);
+        const out = new Uint8Array(n);
+        let filled = 0;
+        for (let j = i; filled < n; j++, at = 0) {
+          const take = Math.min(n - filled, this.chunks[j].length - at);
+          out.set(this.chunks[j].subarray(at, at + take), filled);
+          filled += take;
+        }
+        return out;
+      }
+      at -= chunk.length;
+    }
+    return new Uint8Array(0);
+  }
+
   /** Copies the first `n` bytes (n <= length) into `target` at `offset`, without consuming them. */
   copyTo(target: Uint8Array, offset: number, n: number): void {
     let filled = 0;

@@ -34,6 +34,11 @@ export class ByteQueue {
     return out;
   }
 
+  /** The first chunk and where its unconsumed bytes start, for readers that walk it directly. */
+  get front(): { chunk: Uint8Array | undefined; head: number } {
+    return { chunk: this.chunks[0], head: this.head };
+  }
+
   /** `n` bytes starting `offset` ahead of the position (offset + n <= length), contiguous, not consumed. */
   peekAt(offset: number, n: number): Uint8Array {
     let at = this.head + offset;

@@ -12,26 +12,53 @@ import type { VmDescription } from "./qemu-vmstate.js";
 /** Bound on one record held whole (a device section's vmstate): QEMU's own sections are far smaller. */
 export const MAX_INSPECT_RECORD_BYTES = 64 * 1024 * 1024;
 
+/** Records handed out at once: a chunk of tiny records (5-byte commands) is many thousands of them. */
+const MAX_BATCH_RECORDS = 4096;
+
 export type InspectMainOptions = Partial<QemuMainReaderOptions>;
 
+/** The records of a main stream, one at a time. */
 export async function* inspectMainStream(source: AsyncIterable<Uint8Array>, options: InspectMainOptions = {}): AsyncGenerator<InspectMainRecord> {
+  for await (const batch of inspectMainBatches(source, options)) yield* batch;
+}
+
+/** The records of a main stream, in batches: those each chunk of the source completes (one await per chunk, not per record). */
+export async function* inspectMainBatches(source: AsyncIterable<Uint8Array>, options: InspectMainOptions = {}): AsyncGenerator<InspectMainRecord[]> {
   const q = new ByteQueue();
   const reader = new QemuMainReader({ ...options, maxPacketBytes: options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES });
-  function* drain(final: boolean): Generator<InspectMainRecord> {
+  let failure: unknown;
+  /** The records now complete; bad bytes end the batch, and the error is thrown once it is handed out. */
+  function drain(final: boolean): InspectMainRecord[] {
+    const batch: InspectMainRecord[] = [];
+    try {
+      while (batch.length < MAX_BATCH_RECORDS) {
+        const record = reader.next(q, final);
+        if (record.type === "need-more") return batch;
+        batch.push(record as InspectMainRecord);
+      }
+    } catch (err) {
+      failure = err;
+    }
+    return batch;
+  }
+  /** Every batch the queued bytes complete. */
+  function* batches(final: boolean): Generator<InspectMainRecord[]> {
     for (;;) {
-      const record = reader.next(q, final);
-      if (record.type === "need-more") return;
-      yield record as InspectMainRecord;
+      const batch = drain(final);
+      yield batch;
+      if (batch.length < MAX_BATCH_RECORDS || failure) return;
     }
   }
   for await (const chunk of source) {
     q.push(chunk);
-    yield* drain(false);
+    yield* batches(false);
+    if (failure) throw failure;
     if (q.length > MAX_INSPECT_RECORD_BYTES) {
       throw new WireFormatError("ERR_WIRE_TOO_LARGE", `a record of over ${MAX_INSPECT_RECORD_BYTES} bytes (expecting ${reader.expecting})`, q.position);
     }
   }
-  yield* drain(true);
+  yield* batches(true);
+  if (failure) throw failure;
   if (!reader.complete || q.length > 0) {
     throw new WireFormatError("ERR_WIRE_TRUNCATED", `stream ended inside a record (expecting ${reader.expecting})`, q.position + q.length);
   }

@@ -42,6 +42,7 @@ export function readCommand(c: Cursor): { command: string } & CommandData {
   if ((fixed !== undefined && length !== fixed) || (command === MainCommand.POSTCOPY_ADVISE && length !== 0 && length !== ADVISE_BYTES)) {
     throw new WireFormatError("ERR_WIRE_COMMAND_LENGTH", `command ${name} has length ${length}, expected ${fixed ?? `0 or ${ADVISE_BYTES}`}`, lengthAt);
   }
+  if (length === 0) return { command: name };
   const data = c.bytes(length);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   switch (command) {
@@ -50,7 +51,7 @@ export function readCommand(c: Cursor): { command: string } & CommandData {
     case MainCommand.PACKAGED:
       return { command: name, length: view.getUint32(0) };
     case MainCommand.POSTCOPY_ADVISE:
-      return length === 0 ? { command: name } : { command: name, pageSizeSummary: Number(view.getBigUint64(0)), targetPageSize: Number(view.getBigUint64(8)) };
+      return { command: name, pageSizeSummary: Number(view.getBigUint64(0)), targetPageSize: Number(view.getBigUint64(8)) };
     case MainCommand.RECV_BITMAP:
       return { command: name, block: fromUtf8(data.subarray(1, 1 + data[0])) ?? "" };
     case MainCommand.POSTCOPY_RAM_DISCARD:

@@ -9,8 +9,15 @@ export const NEED_MORE: unique symbol = Symbol("need-more");
 
 export class Cursor {
   at = 0;
+  /** The queue's first chunk, read directly while the cursor is inside it (the common case). */
+  private readonly chunk: Uint8Array;
+  private readonly head: number;
 
-  constructor(readonly q: ByteQueue) {}
+  constructor(readonly q: ByteQueue) {
+    const { chunk, head } = q.front;
+    this.chunk = chunk ?? new Uint8Array(0);
+    this.head = head;
+  }
 
   /** Stream offset of the next byte. */
   get offset(): number {
@@ -27,18 +34,21 @@ export class Cursor {
   }
 
   u8(): number {
+    const i = this.head + this.at;
+    if (i < this.chunk.length) {
+      this.at++;
+      return this.chunk[i];
+    }
     this.need(1);
     return this.q.byteAt(this.at++);
   }
 
   u16(): number {
-    const b = this.bytes(2);
-    return (b[0] << 8) | b[1];
+    return (this.u8() << 8) | this.u8();
   }
 
   u32(): number {
-    const b = this.bytes(4);
-    return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+    return ((this.u8() << 24) | (this.u8() << 16) | (this.u8() << 8) | this.u8()) >>> 0;
   }
 
   /** A be64 as a bigint (RAM addresses and flags, sizes). */
@@ -50,7 +60,8 @@ export class Cursor {
   /** The next `n` bytes: a view of the queued bytes when they lie in one chunk, else a copy. */
   bytes(n: number): Uint8Array {
     this.need(n);
-    const out = this.q.peekAt(this.at, n);
+    const i = this.head + this.at;
+    const out = i + n <= this.chunk.length ? this.chunk.subarray(i, i + n) : this.q.peekAt(this.at, n);
     this.at += n;
     return out;
   }

@@ -5,35 +5,51 @@ import { once } from "node:events";
 const FLUSH_BYTES = 1 << 16;
 
 export class Output {
-  private buffer = "";
+  private buffer: string[] = [];
+  private buffered = 0;
   /** Inside the records array of a JSON document: an error closes it. */
   private inRecords = false;
 
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
+  /** Queues text; call `drain` between batches so it is written out. */
+  add(text: string): void {
+    this.buffer.push(text);
+    this.buffered += text.length;
+  }
+
+  /** Writes the queued text out once there is enough of it, waiting when the stream pushes back. */
+  async drain(): Promise<void> {
+    if (this.buffered >= FLUSH_BYTES) await this.flush();
+  }
+
   async write(text: string): Promise<void> {
-    this.buffer += text;
-    if (this.buffer.length >= FLUSH_BYTES) await this.flush();
+    this.add(text);
+    await this.drain();
   }
 
   async flush(): Promise<void> {
-    if (!this.buffer) return;
-    const text = this.buffer;
-    this.buffer = "";
+    if (this.buffered === 0) return;
+    const text = this.buffer.join("");
+    this.buffer = [];
+    this.buffered = 0;
     if (!this.stream.write(text)) await once(this.stream, "drain");
   }
 
   /** `open`, the records as JSON separated by commas, `close`; nothing is written before the first record. */
-  async jsonDocument(open: string, records: AsyncIterable<unknown>, close: string): Promise<void> {
+  async jsonDocument(open: string, batches: AsyncIterable<unknown[]>, close: string): Promise<void> {
     let count = 0;
-    for await (const record of records) {
-      if (count++ === 0) {
-        await this.write(open);
-        this.inRecords = true;
-      } else await this.write(",");
-      await this.write(JSON.stringify(record));
+    for await (const batch of batches) {
+      for (const record of batch) {
+        if (count++ === 0) {
+          this.add(open);
+          this.inRecords = true;
+        } else this.add(",");
+        this.add(JSON.stringify(record));
+      }
+      await this.drain();
     }
-    if (count === 0) await this.write(open);
+    if (count === 0) this.add(open);
     this.inRecords = false;
     await this.write(close + "\n");
   }

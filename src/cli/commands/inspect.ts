@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { init } from "../../codec/wasm/load.js";
 import { inspectStream, streamKind, type InspectMarker, type Inspection } from "../../codec/inspect.js";
-import { findVmDescription, inspectMainStream } from "../../codec/inspect-main.js";
+import { findVmDescription, inspectMainBatches } from "../../codec/inspect-main.js";
 import { MAX_INSPECT_DESCRIPTION_BYTES, type InspectMainRecord } from "../../codec/qemu-main.js";
 import { pythonJson, StateBuilder } from "../../codec/inspect-state.js";
 import type { VmDescription } from "../../codec/qemu-vmstate.js";
@@ -140,17 +140,20 @@ async function inspectMain(args: Args, out: Output): Promise<void> {
   const extractor = args.extract ? new RamExtractor(args.extract) : undefined;
   const state = args.mode === "state" ? new StateBuilder() : undefined;
   try {
-    const records = inspectMainStream(createReadStream(args.file, { highWaterMark: 1 << 20 }), {
+    const batches = inspectMainBatches(createReadStream(args.file), {
       description,
       maxPacketBytes: args.maxPacketBytes,
       onRam: extractor?.onRam,
     });
-    if (args.mode === "json") await out.jsonDocument('{"kind":"main","records":[', records, "]}");
+    if (args.mode === "json") await out.jsonDocument('{"kind":"main","records":[', batches, "]}");
     else {
-      if (args.mode === "table") await out.write("main channel\n");
-      for await (const record of records) {
-        if (state) state.add(record);
-        else await out.write(recordText(record) + "\n");
+      if (args.mode === "table") out.add("main channel\n");
+      for await (const batch of batches) {
+        for (const record of batch) {
+          if (state) state.add(record);
+          else out.add(recordText(record) + "\n");
+        }
+        await out.drain();
       }
       if (state) await out.write(pythonJson(state.toObject()) + "\n");
     }

@@ -19,6 +19,7 @@ import {
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationResult } from "./result.js";
 import { ChannelReader } from "./channel-reader.js";
+import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
@@ -289,16 +290,22 @@ class SourceSession {
         this.#acked = true;
         this.#waker.wake();
         return;
-      case "report":
-        this.#peerReport = m.json as DestinationReport;
-        if (this.#peerReport.status === "failed" && this.#peerReport.error) {
-          this.#peerError ??= new PeerFailedError("destination", `${this.#peerReport.error.code}: ${this.#peerReport.error.message}`, this.#peerReport.error.code);
+      case "report": {
+        const report = parseReport(m.json);
+        if (typeof report === "string") throw new ProtocolError("main", `destination's REPORT ${report}`);
+        this.#peerReport = report;
+        if (report.status === "failed" && report.error) {
+          this.#peerError ??= new PeerFailedError("destination", `${report.error.code}: ${report.error.message}`, report.error.code);
         }
         return;
-      case "shut":
-        if (m.status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
-        this.#shut?.(m.status);
+      }
+      case "shut": {
+        // SHUT(0) after a REPORT of failure contradicts itself: the failure wins.
+        const status = m.status === 0 && this.#peerReport?.status === "failed" ? 1 : m.status;
+        if (status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
+        this.#shut?.(status);
         return;
+      }
       default:
         throw new ProtocolError("main", `unexpected return-path message ${m.type}`);
     }

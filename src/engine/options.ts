@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import type { MigratableDevice } from "../device/types.js";
 import { VfioMigrationError } from "../errors.js";
 import type { Acceptor, Dialer } from "../transport/types.js";
@@ -65,6 +66,8 @@ interface CommonOptions {
   onProgress?: (progress: MigrationProgress) => void;
   /** Records every device state change; pass one recorder to both ends to get one ordered trace. */
   trace?: TraceRecorder;
+  /** Every wait, timeout and duration of the session runs on it (default the real clock); a simulation passes a VirtualClock. */
+  clock?: Clock;
 }
 
 export interface MigrateOptions extends CommonOptions {

@@ -22,7 +22,8 @@ import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationRes
 import { ChannelReader } from "./channel-reader.js";
 import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
 
@@ -52,7 +53,8 @@ class SourceSession {
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
-  readonly #waker = new Waker();
+  readonly #clock: Clock;
+  readonly #waker: Waker;
   readonly #ack: boolean;
   readonly #downtimeLimitMs: number;
   #phase: MigrationPhase = "setup";
@@ -76,13 +78,15 @@ class SourceSession {
 
   constructor(options: MigrateOptions) {
     this.#o = options;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#clock = options.clock ?? realClock;
+    this.#waker = new Waker(this.#clock);
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "source", this.#trace));
     this.#vm = options.vm ?? new VmRunState();
     this.#cancel = new Cancellation(options.signal);
     this.#ack = options.capabilities?.switchoverAck ?? false;
     this.#downtimeLimitMs = options.downtimeLimitMs ?? DEFAULT_DOWNTIME_LIMIT_MS;
-    const t = now();
+    const t = this.#clock.now();
     this.#meter = new ConvergenceMeter(this.#downtimeLimitMs, options.switchoverBandwidth, t);
     this.#rate = new RateLimiter(options.maxBandwidth ?? DEFAULT_MAX_BANDWIDTH, t);
   }
@@ -93,7 +97,7 @@ class SourceSession {
   }
 
   async run(): Promise<MigrationResult> {
-    const start = now();
+    const start = this.#clock.now();
     let setupMs = 0;
     let downtimeMs: number | undefined;
     let digests: (string | undefined)[] = [];
@@ -140,14 +144,14 @@ class SourceSession {
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
       for (const h of this.#handlers) await this.#vm.exclusive(() => h.saveSetup(w));
       await w.flush();
-      setupMs = now() - start;
+      setupMs = this.#clock.now() - start;
 
       this.#phase = "active";
       await this.#precopy(w);
 
       // Switchover: stop the VM (two passes), lift the rate limit, SWITCHOVER_START, completion.
       this.#phase = "device";
-      const downtimeStart = now();
+      const downtimeStart = this.#clock.now();
       this.#trace.mark("source", "VM_STOP");
       if (this.#vm.running) {
         stoppedVm = true;
@@ -167,7 +171,7 @@ class SourceSession {
       await Promise.all(this.#multifdChannels.map((c) => c.end()));
       const status = await this.#waitPeer(shut);
       if (status !== 0) throw this.#peerError ?? new PeerFailedError("destination", "SHUT with error flag " + status);
-      downtimeMs = now() - downtimeStart;
+      downtimeMs = this.#clock.now() - downtimeStart;
       this.#phase = "completed";
       // The state stays frozen after the stop, so this is the state at switchover.
       digests = takeDigests(this.#devices);
@@ -218,7 +222,7 @@ class SourceSession {
     for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
     await ending;
     // The destination ends its side after SHUT; a peer that does not is cut off.
-    if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+    if (!(await settlesWithin(this.#clock, returnPath, CLOSE_WAIT_MS))) channel.destroy();
   }
 
   async #dial(): Promise<Channel> {
@@ -245,7 +249,7 @@ class SourceSession {
     for (;;) {
       this.#cancel.throwIfAborted();
       if (this.#peerError) throw this.#peerError;
-      const t = now();
+      const t = this.#clock.now();
       if (this.#meter.update(t)) this.#progress();
       let pending = this.#handlers.reduce((sum, h) => sum + h.pendingEstimate(), 0);
       if (pending < this.#meter.thresholdBytes) pending = this.#handlers.reduce((sum, h) => sum + h.pendingExact(), 0);
@@ -256,7 +260,7 @@ class SourceSession {
       for (const h of this.#handlers) {
         if (!h.isActiveIterate()) continue;
         // Waits out a used-up window; the check after waking opens the next one.
-        for (let delay = this.#rate.delayMs(now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(now())) {
+        for (let delay = this.#rate.delayMs(this.#clock.now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(this.#clock.now())) {
           await this.#waker.sleep(delay);
         }
         if (this.#forceSwitchover || this.#cancel.aborted) break;
@@ -398,7 +402,7 @@ class SourceSession {
       status,
       error,
       setupMs,
-      totalMs: now() - start,
+      totalMs: this.#clock.now() - start,
       downtimeMs,
       bytes: this.#bytes(),
       devices: deviceResults(this.#devices, "source", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),

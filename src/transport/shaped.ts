@@ -1,3 +1,4 @@
+import { realClock, type Clock } from "../clock.js";
 import type { Channel, Dialer } from "./types.js";
 import { ChannelError, destroyedError } from "./errors.js";
 
@@ -11,20 +12,9 @@ export interface LinkShape {
   dropAfterBytes?: number;
   /** Flip every bit of the byte at this offset of the written stream (0-based). */
   corruptByte?: number;
-  /** Time source for pacing and latency; default the real one (performance.now, setTimeout). */
-  clock?: LinkClock;
+  /** Time source for pacing and latency; default the real one. A simulation passes a VirtualClock. */
+  clock?: Clock;
 }
-
-/** A clock the link paces by: a simulation passes a virtual one. */
-export interface LinkClock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const realClock: LinkClock = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
 
 interface Queued {
   bytes: Uint8Array;
@@ -51,7 +41,7 @@ class ShapedChannel implements Channel {
   private ending: Promise<void> | undefined;
   private spaceWaiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
-  private readonly clock: LinkClock;
+  private readonly clock: Clock;
 
   constructor(
     private readonly inner: Channel,

@@ -59,8 +59,12 @@ export function compareConfigs(source: SetupConfig, destination: SetupConfig): s
     differ("multifd channels", source.multifdChannels, destination.multifdChannels);
   }
   differ("config blob format", source.configBlob, destination.configBlob);
-  const names = (c: SetupConfig): string => c.devices.map((d) => `${d.name}#${d.instanceId}`).join(",") || "none";
-  if (names(source) !== names(destination)) {
+  // Compared device by device: names may hold any character, so a joined string could collide (`A#0,B`).
+  const sameDevices =
+    source.devices.length === destination.devices.length &&
+    source.devices.every((s, i) => s.name === destination.devices[i].name && s.instanceId === destination.devices[i].instanceId);
+  if (!sameDevices) {
+    const names = (c: SetupConfig): string => c.devices.map((d) => `${d.name}#${d.instanceId}`).join(",") || "none";
     out.push(`devices: source ${names(source)}, destination ${names(destination)}`);
     return out;
   }

@@ -186,6 +186,9 @@ class DestinationSession {
   /** The main loop of `qemu_loadvm_state` until EOF; returns when SWITCHOVER_START arrived. */
   async #load(reader: ChannelReader<"main">): Promise<number> {
     const sections = new Map<number, VfioLoadHandler>();
+    // A device's sections share one id and only the first may be a START (QEMU's rule), so the ids we
+    // keep are never more than our devices, whatever a source sends.
+    const sectionOf = new Map<VfioLoadHandler, number>();
     let current: VfioLoadHandler | undefined;
     let switchoverAt: number | undefined;
     const channel = reader.channel.name;
@@ -197,10 +200,13 @@ class DestinationSession {
         case "full": {
           const h = this.#handlers.find((x) => x.device.name === r.idstr && x.device.instanceId === r.instanceId);
           if (!h) throw new UnknownDeviceError(channel, r.idstr, r.instanceId);
+          const id = sectionOf.get(h);
+          if (r.type === "start" && id !== undefined) throw new ProtocolError(channel, `${h.device.name} started twice (section ids ${id} and ${r.sectionId})`);
+          if (id !== undefined && id !== r.sectionId) throw new ProtocolError(channel, `${h.device.name} has section id ${id}, not ${r.sectionId}`);
           const known = sections.get(r.sectionId);
-          if (r.type === "start" && known) throw new ProtocolError(channel, `section id ${r.sectionId} started twice`);
           if (known && known !== h) throw new ProtocolError(channel, `section id ${r.sectionId} names ${h.device.name}, started for ${known.device.name}`);
           sections.set(r.sectionId, h);
+          sectionOf.set(h, r.sectionId);
           current = h;
           break;
         }

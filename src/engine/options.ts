@@ -30,7 +30,7 @@ export interface MultifdOptions {
   channels?: number;
   /** Device-state transfer over multifd channels (QEMU's x-migration-multifd-transfer): on, off, or auto = on when there are channels. Default auto. */
   mode?: MultifdMode;
-  /** Per-packet CRC32C on multifd device-state packets (our extension). */
+  /** CRC32C on every channel (our extension): each multifd packet, and each unit of the main channel. */
   checksum?: boolean;
   /** Destination: bound on packet bytes queued for the load workers (default 64 MiB). */
   maxQueuedBytes?: number;
@@ -53,7 +53,7 @@ export function planMultifd(options: MultifdOptions | undefined): MultifdPlan {
   if (transfer && channels === 0) {
     throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", "Multifd device transfer requested but unsupported in the current config (no multifd channels)");
   }
-  return { channels: transfer ? channels : 0, transfer, checksum: transfer && (options?.checksum ?? false) };
+  return { channels: transfer ? channels : 0, transfer, checksum: options?.checksum ?? false };
 }
 
 interface CommonOptions {

@@ -1,6 +1,7 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
+import { RunningCheck } from "../codec/main-check.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
@@ -19,6 +20,7 @@ import {
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationResult } from "./result.js";
 import { ChannelReader } from "./channel-reader.js";
+import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
 import { realClock, type Clock } from "../clock.js";
@@ -127,6 +129,8 @@ class SourceSession {
       );
       w.putWith(8, writeFileHeader);
       w.put(encodeConfiguration(config));
+      // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
+      if (this.#plan.checksum) w.startChecks(new RunningCheck("crc32c"));
       w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
       await w.flush();
       const differences = compareConfigs(config, await this.#waitPeer(peerConfig));
@@ -293,16 +297,22 @@ class SourceSession {
         this.#acked = true;
         this.#waker.wake();
         return;
-      case "report":
-        this.#peerReport = m.json as DestinationReport;
-        if (this.#peerReport.status === "failed" && this.#peerReport.error) {
-          this.#peerError ??= new PeerFailedError("destination", `${this.#peerReport.error.code}: ${this.#peerReport.error.message}`, this.#peerReport.error.code);
+      case "report": {
+        const report = parseReport(m.json);
+        if (typeof report === "string") throw new ProtocolError("main", `destination's REPORT ${report}`);
+        this.#peerReport = report;
+        if (report.status === "failed" && report.error) {
+          this.#peerError ??= new PeerFailedError("destination", `${report.error.code}: ${report.error.message}`, report.error.code);
         }
         return;
-      case "shut":
-        if (m.status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
-        this.#shut?.(m.status);
+      }
+      case "shut": {
+        // SHUT(0) after a REPORT of failure contradicts itself: the failure wins.
+        const status = m.status === 0 && this.#peerReport?.status === "failed" ? 1 : m.status;
+        if (status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
+        this.#shut?.(status);
         return;
+      }
       default:
         throw new ProtocolError("main", `unexpected return-path message ${m.type}`);
     }

@@ -38,7 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   const { connect, tls, threads, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  // SIGTERM (service managers, `kill`) is a request to stop like Ctrl-C: the cancel path, never a silent death.
   process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
   const view = progressView(devices.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0));
   try {
@@ -52,5 +54,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     clearTimeout(timer);
     process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }

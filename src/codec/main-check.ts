@@ -45,13 +45,14 @@ export class RunningCheck {
 }
 
 /**
- * The check a CONFIGURATION (our setup config, JSON) turns on: its `capabilities.checksum`, true
- * or "crc32c" for CRC32C, false, "none" or absent for none. Anything else is refused at `offset`.
+ * The check a CONFIGURATION (our setup config, JSON) turns on: its `capabilities.checksum`, true,
+ * "crc32c" or "xxh3" for a running CRC32C (the main channel's check is CRC32C whichever algorithm the
+ * multifd packets use), false, "none" or absent for none. Anything else is refused at `offset`.
  */
 export function checkOf(configuration: unknown, offset: number, subject?: string): RunningCheck | undefined {
   const capabilities = (configuration as { capabilities?: { checksum?: unknown } } | null)?.capabilities;
   const checksum = typeof capabilities === "object" && capabilities !== null ? capabilities.checksum : undefined;
   if (checksum === undefined || checksum === false || checksum === "none") return undefined;
-  if (checksum === true || checksum === "crc32c") return new RunningCheck("crc32c");
+  if (checksum === true || checksum === "crc32c" || checksum === "xxh3") return new RunningCheck("crc32c");
   throw new WireFormatError("ERR_WIRE_UNKNOWN_CHECKSUM", `CONFIGURATION asks for checksum ${JSON.stringify(checksum)}, which we do not speak`, offset, subject);
 }

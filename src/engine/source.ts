@@ -70,7 +70,7 @@ class SourceSession {
   #peerReport: DestinationReport | undefined;
   #peerError: Error | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #multifdChannels: Channel[] = [];
   #sender: MultifdSender | undefined;
   #multifdReport: MultifdSendReport | undefined;
@@ -130,7 +130,7 @@ class SourceSession {
       w.putWith(8, writeFileHeader);
       w.put(encodeConfiguration(config));
       // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
-      if (this.#plan.checksum) w.startChecks(new RunningCheck("crc32c"));
+      if (this.#plan.checksum !== "none") w.startChecks(new RunningCheck("crc32c"));
       w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
       await w.flush();
       const differences = compareConfigs(config, await this.#waitPeer(peerConfig));

@@ -1,5 +1,6 @@
 // Both workers' results into what the CLI's `simulate` prints (`--json`) and the timeline report.
-import { simulateReport, type CliReport } from "../src/cli/report.js";
+import { simulateReport } from "../src/cli/report.js";
+import type { CliReport } from "../src/report/result.js";
 import { renderReport, reportData, type MigrationResult, type TraceEntry } from "../src/index.js";
 import type { DoneMessage, PlainResult } from "./protocol.js";
 

@@ -1,3 +1,9 @@
+/**
+ * `vfio-migration/wire`: QEMU's wire formats byte for byte: the main stream's encoders, multifd packets and hellos, the return
+ * path, the stream decoder, the packet scanner and reorder index, and the WASM core's instances.
+ *
+ * @module vfio-migration/wire
+ */
 export { init, createInstance, type CodecInstance, type InitOptions, type WasmFlavor } from "./wasm/load.js";
 export type { CodecExports } from "./wasm/exports.js";
 export { crc32c } from "./crc32c.js";

@@ -1,5 +1,6 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
@@ -302,7 +303,7 @@ class DestinationSession {
     });
   }
 
-  #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
+  #result(status: MigrationResult["status"], error: VfioMigrationError | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
     return {
       side: "destination",
       status,

@@ -1,4 +1,5 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
 import { RunningCheck } from "../codec/main-check.js";
@@ -68,7 +69,7 @@ class SourceSession {
   #rate: RateLimiter;
   #pending = 0;
   #peerReport: DestinationReport | undefined;
-  #peerError: Error | undefined;
+  #peerError: VfioMigrationError | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
   #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #multifdChannels: Channel[] = [];
@@ -319,7 +320,7 @@ class SourceSession {
   }
 
   /** The return path ended or failed: anything still waiting on the peer fails with this. */
-  #peerGone(err: Error): void {
+  #peerGone(err: VfioMigrationError): void {
     if (this.#phase === "completed") return;
     this.#peerError ??= err;
     this.#waker.wake();
@@ -391,7 +392,7 @@ class SourceSession {
 
   #result(
     status: MigrationResult["status"],
-    error: Error | undefined,
+    error: VfioMigrationError | undefined,
     setupMs: number,
     start: number,
     downtimeMs: number | undefined,
@@ -416,8 +417,8 @@ class SourceSession {
  * Our own error names the cause unless it is only the symptom of the destination failing (the
  * channel reset or closed under us): then the destination's report says why.
  */
-function preferPeerError(own: Error, peer: Error | undefined): Error {
+function preferPeerError(own: VfioMigrationError, peer: VfioMigrationError | undefined): VfioMigrationError {
   if (!peer) return own;
-  const code = (own as { code?: string }).code ?? "";
+  const code = own.code;
   return /^ERR_CHANNEL_/.test(code) || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CliReport } from "../../src/cli/report.js";
+import type { CliReport } from "../../src/report/result.js";
 import { runCli } from "./run-cli.js";
 
 type Report = CliReport;

@@ -7,7 +7,7 @@ import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, onOff } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
-import { runReport } from "../report/write.js";
+import { runReport } from "../../report/write.js";
 import { TraceRecorder } from "../../engine/trace.js";
 import { sourceDialer, TLS_SEND_OPTIONS, TLS_SEND_USAGE, tlsFrom } from "../tls-options.js";
 

@@ -14,7 +14,7 @@ import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, simulateReport } from "../report.js";
-import { runReport } from "../report/write.js";
+import { runReport } from "../../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]

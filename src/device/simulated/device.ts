@@ -13,7 +13,7 @@ import { Pacer } from "./pacer.js";
 import { ResumingStream } from "./resume-stream.js";
 import { SavingStream, type SavingSource } from "./save-stream.js";
 
-export class SimulatedDevice implements MigratableDevice, PeerMember {
+export class SimulatedDevice implements MigratableDevice {
   readonly name: string;
   readonly instanceId: number;
   readonly flags: number;
@@ -166,7 +166,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     return stateDigest(this.currentBlocksCrc(), this.config, this.lostDma);
   }
 
-  /** The current content of block `index` (for tests and tools; the stream carries the same bytes). */
+  /** The current content of block `index` (for tests; the stream carries the same bytes). @internal */
   blockContent(index: number): Uint8Array {
     const length = this.options.geometry.blockLength(index);
     const out = new Uint8Array(length);
@@ -177,10 +177,12 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
 
   // --- peers and workload -------------------------------------------------------------------
 
+  /** @internal */
   joinGroup(group: PeerGroup): void {
     this.group = group;
   }
 
+  /** Brings the workload's dirtying up to now. @internal */
   catchUp(): void {
     const now = this.options.clock.now();
     const { dirtyRate, geometry } = this.options;
@@ -200,6 +202,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     this.lastTick = now;
   }
 
+  /** @internal */
   receivePeerWrite(_from: PeerMember): void {
     if (losesPeerWrites(this.current)) {
       this.lostDma++;

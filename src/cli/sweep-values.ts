@@ -18,8 +18,8 @@ export function sweepValues<T>(text: string, option: string, parse: (value: stri
       if (!(step > 0)) throw usageError(`--${option}: the step of '${item}' must be positive`);
       if (to < from) throw usageError(`--${option}: '${item}' runs backwards`);
       if ((to - from) / step >= MAX_VALUES) throw usageError(`--${option}: '${item}' has more than ${MAX_VALUES} values`);
-      // Counted steps, not repeated additions, so 0.1-steps do not drift.
-      for (let i = 0; from + i * step <= to + step * 1e-9; i++) values.push(fromNumber(from + i * step));
+      // Counted steps, not repeated additions, and 12 significant digits, so 0.1-steps do not drift.
+      for (let i = 0; from + i * step <= to + step * 1e-9; i++) values.push(fromNumber(Number((from + i * step).toPrecision(12))));
     }
     if (values.length > MAX_VALUES) throw usageError(`--${option}: more than ${MAX_VALUES} values`);
   }

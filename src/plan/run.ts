@@ -94,8 +94,9 @@ export async function runConfiguration(model: DeviceModel, link: LinkModel, sett
   return row(settings, source, last, reason, scale);
 }
 
+/** Figures of a scaled run, scaled back (the engine's own wording would quote scaled figures). */
 function why(p: MigrationProgress, scale: number): string {
-  if (p.notConverging) return p.notConverging;
+  if (p.waitingForAck) return "waiting for the destination's switchover ack";
   return `${Math.round(p.pendingBytes * scale)} B pending, ${Math.round(p.thresholdBytes * scale)} B allowed`;
 }
 

@@ -21,3 +21,4 @@ export * from "./transport/index.js";
 export * from "./engine/index.js";
 export { MultifdError, type MultifdPlace } from "./engine/multifd/errors.js";
 export type { DeviceLoadProgress, LoadPhase } from "./engine/multifd/load.js";
+export { plan, bestRow, type Plan, type PlanOptions, type PlanRow, type PlanSettings, type PlanSweep, type PlanObjective, type DeviceModel, type LinkModel } from "./plan/index.js";

@@ -81,6 +81,15 @@ export class MainStreamParser {
     this.state = { at: "payload", sectionId };
   }
 
+  /**
+   * Continues a stream whose header and CONFIGURATION another reader consumed (the inspector), with the
+   * checks that CONFIGURATION turned on.
+   */
+  resumeAfterConfiguration(configuration: unknown, offset: number): void {
+    this.check = checkOf(configuration, offset, this.subject);
+    this.state = { at: "top", started: true };
+  }
+
   /** Where the parser is, for a truncation error. */
   get expecting(): string {
     return this.state.at;

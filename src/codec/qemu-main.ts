@@ -8,6 +8,8 @@ import { fromUtf8, parseJsonBytes } from "./bytes.js";
 import { crc32c } from "./crc32c.js";
 import { QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType } from "./constants.js";
 import { MainStreamParser, type NeedMore } from "./decode-main.js";
+import { CheckedMainReader } from "./inspect-checked.js";
+import { checkOf } from "./main-check.js";
 import { WireFormatError } from "./errors.js";
 import { readConfiguration, type Configuration } from "./qemu-config.js";
 import { Cursor, NEED_MORE } from "./qemu-cursor.js";
@@ -76,6 +78,8 @@ export class QemuMainReader {
   private readonly vfio: MainStreamParser;
   private ram: RamReader | undefined;
   private configuration: Configuration | undefined;
+  /** Set for our own streams with main-channel checks, until their EOF. */
+  private checked: CheckedMainReader | undefined;
 
   constructor(private readonly options: QemuMainReaderOptions) {
     this.devices = options.description ? devicesByKey(options.description) : new Map();
@@ -92,11 +96,17 @@ export class QemuMainReader {
   }
 
   get expecting(): string {
+    if (this.checked && !this.checked.done) return this.checked.expecting;
     return this.state.at;
   }
 
   /** The next record, or need-more. `final`: no more bytes will be pushed. Throws WireFormatError for bad bytes. */
   next(q: ByteQueue, final = false): InspectMainRecord | NeedMore {
+    if (this.checked && !this.checked.done) {
+      const record = this.checked.next(q);
+      if (this.checked.done) this.state = { at: "after-eof" };
+      return record;
+    }
     for (;;) {
       const c = new Cursor(q);
       try {
@@ -153,6 +163,11 @@ export class QemuMainReader {
     switch (type) {
       case SectionType.CONFIGURATION: {
         this.configuration = readConfiguration(c, final);
+        if (this.configuration.form === "json" && checkOf(this.configuration.json, offset + 5)) {
+          // Our stream with main-channel checks: the engine's parser reads (and verifies) it up to EOF.
+          this.vfio.resumeAfterConfiguration(this.configuration.json, offset + 5);
+          this.checked = new CheckedMainReader(this.vfio);
+        }
         return { type: "configuration", offset, ...this.configuration };
       }
       case SectionType.START:

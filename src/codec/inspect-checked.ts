@@ -3,15 +3,33 @@
 // verifies each check, and lists what it reads in the inspector's records.
 import type { ByteQueue } from "./byte-queue.js";
 import { crc32c } from "./crc32c.js";
-import type { MainStreamParser, NeedMore } from "./decode-main.js";
+import type { MainRecord, MainStreamParser, NeedMore } from "./decode-main.js";
 import type { InspectMainRecord, InspectMarker } from "./qemu-main.js";
+
+/** A VFIO payload as the inspector lists it: its markers, and each DEV_DATA_STATE's length and CRC32C. */
+export interface PayloadList {
+  markers: InspectMarker[];
+  data?: { marker: "DEV_DATA_STATE"; length: number; crc32c: number };
+}
+
+/** Adds one of the engine parser's marker or data records to `list`. */
+export function collectPayload(list: PayloadList, record: MainRecord): void {
+  if (record.type === "marker") {
+    if (record.marker === "DEV_DATA_STATE") {
+      list.data = { marker: "DEV_DATA_STATE", length: record.length ?? 0, crc32c: 0 };
+      list.markers.push(list.data);
+    } else list.markers.push({ marker: record.marker });
+  } else if (record.type === "data") {
+    list.data!.crc32c = crc32c(record.bytes, list.data!.crc32c);
+  }
+}
 
 type Head =
   | { type: "start" | "full"; sectionId: number; idstr: string; instanceId: number; version: number }
   | { type: "part" | "end"; sectionId: number };
 
 export class CheckedMainReader {
-  #section: { head: Head; markers: InspectMarker[]; data?: { marker: "DEV_DATA_STATE"; length: number; crc32c: number } } | undefined;
+  #section: (PayloadList & { head: Head }) | undefined;
   #done = false;
 
   /** `parser` must have been resumed after the CONFIGURATION (`resumeAfterConfiguration`). */
@@ -40,16 +58,9 @@ export class CheckedMainReader {
         case "end":
           this.#section = { head: { type: record.type, sectionId: record.sectionId }, markers: [] };
           break;
-        case "marker": {
-          const section = this.#section!;
-          if (record.marker === "DEV_DATA_STATE") {
-            section.data = { marker: "DEV_DATA_STATE", length: record.length ?? 0, crc32c: 0 };
-            section.markers.push(section.data);
-          } else section.markers.push({ marker: record.marker });
-          break;
-        }
+        case "marker":
         case "data":
-          this.#section!.data!.crc32c = crc32c(record.bytes, this.#section!.data!.crc32c);
+          collectPayload(this.#section!, record);
           break;
         case "footer": {
           const { head, markers } = this.#section!;

@@ -5,10 +5,9 @@
 // lists everything. Records come out one at a time, so a stream of any size reads in bounded memory.
 import type { ByteQueue } from "./byte-queue.js";
 import { fromUtf8, parseJsonBytes } from "./bytes.js";
-import { crc32c } from "./crc32c.js";
 import { QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType } from "./constants.js";
 import { MainStreamParser, type NeedMore } from "./decode-main.js";
-import { CheckedMainReader } from "./inspect-checked.js";
+import { CheckedMainReader, collectPayload } from "./inspect-checked.js";
 import { checkOf } from "./main-check.js";
 import { WireFormatError } from "./errors.js";
 import { readConfiguration, type Configuration } from "./qemu-config.js";
@@ -239,19 +238,8 @@ export class QemuMainReader {
   /** One record of the engine's VFIO payload parser, which reads straight from the queue. */
   private vfioRecord(c: Cursor, s: Extract<State, { at: "vfio" }>): InspectMainRecord | undefined {
     const record = this.vfio.next(c.q);
-    switch (record.type) {
-      case "need-more":
-        throw NEED_MORE;
-      case "marker":
-        if (record.marker === "DEV_DATA_STATE") {
-          s.data = { marker: "DEV_DATA_STATE", length: record.length ?? 0, crc32c: 0 };
-          s.markers.push(s.data);
-        } else s.markers.push({ marker: record.marker });
-        break;
-      case "data":
-        s.data!.crc32c = crc32c(record.bytes, s.data!.crc32c);
-        break;
-    }
+    if (record.type === "need-more") throw NEED_MORE;
+    collectPayload(s, record);
     return this.vfio.expecting === "footer" ? this.sectionDone(s.pending, c, { markers: s.markers }, false) : undefined;
   }
 

@@ -124,7 +124,8 @@ describe("vfio-migration simulate --capture", () => {
     expect(report.bytes.multifd).toEqual([0, 1].map((i) => readFileSync(join(dir, `multifd-${i}.out.bin`)).length - 64));
     const inspected = await runCli(["inspect", join(dir, "main.out.bin"), "--json"]);
     expect(inspected.code).toBe(0);
-    expect(JSON.parse(inspected.stdout).records.at(-1)).toEqual({ type: "eof" });
+    // The stream ends with EOF and then the source's COMMIT (the commit protocol, docs/wire-format.md 5.4).
+    expect(JSON.parse(inspected.stdout).records.slice(-2)).toEqual([{ type: "eof" }, { type: "command", command: "COMMIT" }]);
     // Each multifd capture starts with its hello: magic 0x11223344, version 1, then our uuid and the channel id.
     for (const i of [0, 1]) {
       const bytes = readFileSync(join(dir, `multifd-${i}.out.bin`));

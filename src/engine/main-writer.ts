@@ -45,6 +45,11 @@ export class MainWriter {
     this.#unitCheck = check;
   }
 
+  /** EOF is the last unit checked: what follows it (COMMIT) goes out as it is, as the parser reads it. */
+  stopChecks(): void {
+    this.#unitCheck = undefined;
+  }
+
   /** Bytes each unit's check adds (0 without checks). */
   get checkBytes(): number {
     return this.#unitCheck?.bytes ?? 0;

@@ -1,4 +1,5 @@
 import { DeviceState } from "../fsm/states.js";
+import { ForwardingDevice } from "../device/forwarding.js";
 import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
 import { realClock, type Clock } from "../clock.js";
 import { DeviceError } from "../device/errors.js";
@@ -70,101 +71,81 @@ export class TraceRecorder {
  * Wraps a device so every state change it makes (each single arc, a reset, a failure into ERROR) is
  * recorded. The engine talks to the wrapper only; the device itself stays the caller's object.
  */
-export class TracedDevice implements MigratableDevice {
-  readonly #inner: MigratableDevice;
+export class TracedDevice extends ForwardingDevice {
   readonly #side: Side;
   readonly #trace: TraceRecorder;
   #last: DeviceState;
 
   constructor(inner: MigratableDevice, side: Side, trace: TraceRecorder) {
-    this.#inner = inner;
+    super(inner);
     this.#side = side;
     this.#trace = trace;
     this.#last = inner.state;
-    if (inner.digest) this.digest = () => inner.digest!();
   }
 
-  /** The device's own digest, if it has one. */
-  readonly digest?: () => string;
-
-  get inner(): MigratableDevice {
-    return this.#inner;
-  }
   /** Notes an event of this device (DEV_INIT_DATA_SENT) in the trace. */
   mark(kind: TraceEventKind): void {
-    this.#trace.mark(this.#side, kind, this.#inner.name);
-  }
-  get name(): string {
-    return this.#inner.name;
-  }
-  get instanceId(): number {
-    return this.#inner.instanceId;
-  }
-  get flags(): number {
-    return this.#inner.flags;
-  }
-  get state(): DeviceState {
-    return this.#inner.state;
+    this.#trace.mark(this.#side, kind, this.name);
   }
 
-  async setState(next: DeviceState): Promise<void> {
+  override async setState(next: DeviceState): Promise<void> {
     try {
-      await this.#inner.setState(next);
+      await super.setState(next);
     } finally {
       this.#observe();
     }
   }
 
-  async reset(): Promise<void> {
+  override async reset(): Promise<void> {
     try {
-      await this.#inner.reset();
+      await super.reset();
     } finally {
       this.#observe();
     }
   }
 
-  read(buf: Uint8Array): Promise<number> {
-    return this.#inner.read(buf).catch(this.#named);
+  override read(buf: Uint8Array): Promise<number> {
+    return super.read(buf).catch(this.#named);
   }
-  write(bytes: Uint8Array): Promise<void> {
-    return this.#inner.write(bytes).catch(this.#named);
+  override write(bytes: Uint8Array): Promise<void> {
+    return super.write(bytes).catch(this.#named);
   }
-  precopyInfo(): PrecopyInfo {
+  override precopyInfo(): PrecopyInfo {
     try {
-      return this.#inner.precopyInfo();
+      return super.precopyInfo();
     } catch (err) {
       return this.#named(err);
     }
   }
-  stopCopySize(): number | undefined {
+  override stopCopySize(): number | undefined {
     try {
-      return this.#inner.stopCopySize();
+      return super.stopCopySize();
     } catch (err) {
       return this.#named(err);
     }
   }
-  saveConfig(): Uint8Array {
+  override saveConfig(): Uint8Array {
     try {
-      return this.#inner.saveConfig();
+      return super.saveConfig();
     } catch (err) {
       return this.#named(err);
     }
   }
-  loadConfig(blob: Uint8Array): Promise<void> {
-    return this.#inner.loadConfig(blob).catch(this.#named);
+  override loadConfig(blob: Uint8Array): Promise<void> {
+    return super.loadConfig(blob).catch(this.#named);
   }
 
   /** A device's own error (not one of ours) becomes ERR_DEVICE_FAILED, named after the device, the original as `cause`. */
   readonly #named = (err: unknown): never => {
     if (isVfioMigrationError(err)) throw err;
-    throw new DeviceError("ERR_DEVICE_FAILED", this.#inner.name, err instanceof Error ? err.message : String(err), { cause: err });
+    throw new DeviceError("ERR_DEVICE_FAILED", this.name, err instanceof Error ? err.message : String(err), { cause: err });
   };
 
   #observe(): void {
-    const now = this.#inner.state;
+    const now = this.state;
     if (now !== this.#last) {
       this.#last = now;
-      this.#trace.record(this.#side, this.#inner.name, now);
+      this.#trace.record(this.#side, this.name, now);
     }
   }
 }

@@ -7,8 +7,8 @@ import { DEFAULT_MAX_BANDWIDTH, DEVICE_CHUNK_BYTES } from "../engine/options.js"
 import type { MigrationProgress, MigrationResult } from "../engine/result.js";
 import { migrate } from "../engine/source.js";
 import { receive } from "../engine/destination.js";
-import { memoryNetwork } from "../transport/memory.js";
-import { shapeAcceptor, shapeDialer, Wire } from "../transport/shaped.js";
+import { SimulatedNetwork } from "../sim/network.js";
+import { Wire } from "../transport/shaped.js";
 import { VirtualClock } from "../virtual-clock.js";
 import { scaleDevice, scaleLink, scaleRates } from "./scale.js";
 import type { DeviceModel, LinkModel, PlanRow, PlanSettings } from "./types.js";
@@ -48,10 +48,11 @@ export async function runConfiguration(model: DeviceModel, link: LinkModel, sett
           clock,
         }),
     );
-  const network = memoryNetwork();
-  const shape = { latencyMs: link.latencyMs ?? 0, clock };
-  const dialer = shapeDialer(network.dialer, { ...shape, wire: new Wire(wireLink.bandwidth) });
-  const acceptor = shapeAcceptor(network.acceptor, { ...shape, wire: new Wire(wireLink.bandwidth) });
+  // The deterministic simulation's network: one wire each way, shared by every channel, no faults
+  // and no jitter (so its random source is never drawn).
+  const wires = { forward: new Wire(wireLink.bandwidth), back: new Wire(wireLink.bandwidth) };
+  const network = new SimulatedNetwork({ clock, random: () => 0, link: (_, direction) => ({ latencyMs: link.latencyMs ?? 0, wire: wires[direction] }) });
+  const { dialer, acceptor } = network;
   const multifd = { channels: settings.channels, mode: settings.multifd, maxQueuedBytes: scaledBytes(DEFAULT_MAX_QUEUED_BYTES, scale) };
   const capabilities = { switchoverAck: settings.switchoverAck };
   const giveUp = new AbortController();
@@ -89,7 +90,7 @@ export async function runConfiguration(model: DeviceModel, link: LinkModel, sett
     stopDestination.abort();
     await clock.run(receiving);
   }
-  await network.acceptor.close();
+  await acceptor.close();
   const source = await migrating;
   return row(settings, source, last, reason, scale);
 }

@@ -66,7 +66,7 @@ export async function hostileSource(
 ): Promise<void> {
   const channel = await dialer.dial("main");
   try {
-    const config = buildConfig(globalThis.crypto.randomUUID(), false, plan, devices);
+    const config = buildConfig(globalThis.crypto.randomUUID(), { switchoverAck: false, commit: true }, plan, devices);
     await channel.write(concat(encodeFileHeader(), encodeConfiguration(config), encodeCommand(MainCommand.OPEN_RETURN_PATH)));
     const returnPath = new ChannelReader(channel, "return-path");
     await returnPath.next();

@@ -5,7 +5,7 @@
 // lists everything. Records come out one at a time, so a stream of any size reads in bounded memory.
 import type { ByteQueue } from "./byte-queue.js";
 import { fromUtf8, parseJsonBytes } from "./bytes.js";
-import { QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType } from "./constants.js";
+import { MainCommand, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType } from "./constants.js";
 import { MainStreamParser, type NeedMore } from "./decode-main.js";
 import { CheckedMainReader, collectPayload } from "./inspect-checked.js";
 import { checkOf } from "./main-check.js";
@@ -291,6 +291,13 @@ export class QemuMainReader {
   private afterEof(c: Cursor): InspectMainRecord {
     const offset = c.offset;
     const type = c.u8();
+    if (type === SectionType.COMMAND) {
+      // Our commit protocol's COMMIT (docs/wire-format.md 5.5) is the one command after EOF, and the last bytes.
+      const at = c.offset;
+      if (c.u16() !== MainCommand.COMMIT || c.u16() !== 0) this.fail("ERR_WIRE_TRAILING_BYTES", "a command after EOF that is not COMMIT", at);
+      this.state = { at: "done" };
+      return { type: "command", command: "COMMIT" };
+    }
     if (type !== SectionType.VMDESCRIPTION) this.fail("ERR_WIRE_TRAILING_BYTES", "bytes after EOF that are not a VM description", offset);
     const length = c.u32();
     if (length > MAX_INSPECT_DESCRIPTION_BYTES) {

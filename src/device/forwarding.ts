@@ -8,8 +8,12 @@ import type { MigratableDevice, PrecopyInfo } from "./types.js";
 export class ForwardingDevice implements MigratableDevice {
   readonly #inner: MigratableDevice;
 
+  /** The device's own digest, if it has one (an optional member, as the contract has it). */
+  readonly digest?: () => string;
+
   constructor(inner: MigratableDevice) {
     this.#inner = inner;
+    if (inner.digest) this.digest = () => inner.digest!();
   }
 
   /** The wrapped device. */
@@ -52,9 +56,5 @@ export class ForwardingDevice implements MigratableDevice {
   loadConfig(blob: Uint8Array): Promise<void> {
     return this.#inner.loadConfig(blob);
   }
-  /** The device's own digest, if it has one. */
-  get digest(): (() => string) | undefined {
-    const inner = this.#inner;
-    return inner.digest ? () => inner.digest!() : undefined;
-  }
+
 }

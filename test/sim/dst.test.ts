@@ -27,7 +27,7 @@ describe("deterministic simulation", () => {
     expect([...statuses].some((s) => s.startsWith("cancelled"))).toBe(true);
     expect(results.filter((r) => r.outcome.source.status === "completed").length).toBeGreaterThan(SEEDS / 3);
     expect(results.filter((r) => r.outcome.scenario.linkFaults.length > 0).length).toBeGreaterThan(SEEDS / 10);
-  });
+  }, 120_000); // virtual time, but 200 whole migrations of CPU work: minutes on a loaded 2-core machine
 
   it("replays a seed exactly: the same scenario and the same run, to the virtual microsecond", async () => {
     for (const seed of [3, 7, 22, 30]) {

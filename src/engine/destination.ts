@@ -31,7 +31,7 @@ import {
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deadline, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
@@ -110,7 +110,7 @@ class DestinationSession {
 
       // SETUP: the source's header and configuration within the setup timeout; our answer on the return path.
       const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
-      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError("main", "stream header and CONFIGURATION from the source", setupMsLimit));
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "stream header and CONFIGURATION from the source", setupMsLimit));
       let peer: SetupConfig;
       try {
         const header = await Promise.race([reader.next(), setupDeadline.expired]);

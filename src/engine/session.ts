@@ -116,3 +116,8 @@ export function deadline(clock: Clock, ms: number, error: () => Error): { expire
   expired.catch(() => {}); // raced by the caller; may expire while nothing awaits it
   return { expired, clear: () => timer && clock.clearTimeout(timer) };
 }
+
+/** `main`, or `main (ADDRESS)` when the caller named the peer. */
+export function peerSubject(peerName: string | undefined): string {
+  return peerName ? `main (${peerName})` : "main";
+}

@@ -35,7 +35,7 @@ import {
 import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationResult } from "./result.js";
 import { ChannelReader } from "./channel-reader.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deadline, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
@@ -137,7 +137,7 @@ class SourceSession {
       this.#cancel.throwIfAborted();
       // SETUP, dial to CONFIG reply, within the setup timeout: a silent or foreign peer fails here.
       const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
-      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError("main", "CONFIG reply from the destination", setupMsLimit));
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "CONFIG reply from the destination", setupMsLimit));
       let channel: WatchedChannel;
       let returnPath: Promise<void>;
       let w: MainWriter;

@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
+export { realClock, sleepOn, type Clock, type ClockTimer } from "./clock.js";
+export { VirtualClock, type RunOutcome } from "./virtual-clock.js";
 export * from "./codec/index.js";
 export * from "./fsm/index.js";
 export * from "./device/index.js";

@@ -110,7 +110,8 @@ export function summary(report: CliReport): string {
   lines.push(`bytes: main ${formatBytes(report.bytes.main)}, multifd ${multifd}`);
   for (const d of report.devices) {
     const both = d.sourceDigest !== null && d.destinationDigest !== null;
-    const verdict = both ? (d.sourceDigest === d.destinationDigest ? "digests equal" : "DIGESTS DIFFER") : "";
+    // Only a completed migration promises equal states; after a failure the destination's is discarded.
+    const verdict = !both ? "" : report.status !== "completed" ? "digests not compared" : d.sourceDigest === d.destinationDigest ? "digests equal" : "DIGESTS DIFFER";
     const digest = both ? `${d.sourceDigest}` : (d.sourceDigest ?? d.destinationDigest ?? "-");
     lines.push(`  ${d.name} [${d.flags}] ${d.finalState} digest ${digest} ${verdict}`.trimEnd());
   }

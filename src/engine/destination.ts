@@ -37,8 +37,6 @@ import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
 
-/** How long the destination waits for the source to end the channel after SHUT. */
-const CLOSE_WAIT_MS = 2000;
 
 /**
  * Receives a migration of `options.devices` from the first channel `options.acceptor` accepts.
@@ -83,7 +81,7 @@ class DestinationSession {
     this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.#resolutionMs = options.resolutionTimeoutMs ?? DEFAULT_RESOLUTION_TIMEOUT_MS;
     this.#commit = options.capabilities?.commit ?? true;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "destination", this.#trace));
     this.#vm = options.vm ?? new VmRunState({ running: false });
     this.#cancel = new Cancellation(options.signal);
@@ -188,6 +186,8 @@ class DestinationSession {
   }
 
   #abortReason: Error | undefined;
+  /** The resolution timeout was already spent waiting for a reconnecting source. */
+  #waitedForRecovery = false;
 
   /**
    * Loaded: report it, then wait for the source's COMMIT. Recovery queries are answered from now
@@ -211,10 +211,12 @@ class DestinationSession {
       this.#abortReason = asError(err);
       channel.destroy(this.#abortReason);
       if (this.#cancel.aborted) return desk.abort();
-      // The source may have committed and may reconnect: give it the resolution timeout.
+      // The source may have committed and may reconnect: give it the resolution timeout (once: a
+      // source asking later finds nobody and says it is in doubt, which is honest).
       const waiting = new AbortController();
       await Promise.race([desk.decided, this.#clock.sleep(this.#resolutionMs, waiting.signal).catch(() => {})]);
       waiting.abort();
+      this.#waitedForRecovery = true;
       if (!desk.via) this.#abortReason = new CommitAbortedError(`lost the source before its COMMIT (${this.#abortReason.message}); no recovery within ${this.#resolutionMs} ms: state discarded`);
       return desk.abort();
     } finally {
@@ -253,12 +255,13 @@ class DestinationSession {
   }
 
   /**
-   * Stops answering recovery queries: at once when the source confirmed the outcome (or on
-   * cancel), else after the resolution timeout, so a source that lost the connection can still learn it.
+   * Stops answering recovery queries: at once when the source confirmed the outcome, on cancel, or
+   * when the resolution timeout was already spent waiting for it; else after the resolution
+   * timeout, so a source that lost the connection can still learn the outcome.
    */
   async #closeDesk(confirmed: boolean): Promise<void> {
     if (!this.#desk) return;
-    if (!confirmed && !this.#cancel.aborted) {
+    if (!confirmed && !this.#cancel.aborted && !this.#waitedForRecovery) {
       const removeAbort = this.#cancel.onAbort(() => this.#stopServing.abort());
       await this.#clock.sleep(this.#resolutionMs, this.#stopServing.signal).catch(() => {});
       removeAbort();
@@ -278,6 +281,7 @@ class DestinationSession {
       channels: this.#plan.channels,
       checksum: this.#plan.checksum,
       maxQueuedBytes: this.#o.multifd?.maxQueuedBytes,
+      clock: this.#clock,
       // A load worker's phase change (loading, starved, done) is a progress event.
       onPhase: () => this.#progress(),
     });
@@ -407,6 +411,7 @@ class DestinationSession {
     const code = (error as { code?: string }).code ?? "ERR_MIGRATION_FAILED";
     const report: DestinationReport = { status: "failed", error: { code, message: error.message } };
     await settlesWithin(
+      this.#clock,
       this.#send({ type: "report", json: report }).then(() => this.#send({ type: "shut", status: 1 })),
       200,
     );

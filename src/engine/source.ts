@@ -70,7 +70,7 @@ class SourceSession {
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
-  readonly #waker = new Waker();
+  readonly #waker: Waker;
   readonly #ack: boolean;
   readonly #downtimeLimitMs: number;
   #phase: MigrationPhase = "setup";
@@ -102,7 +102,8 @@ class SourceSession {
     this.#clock = options.clock ?? realClock;
     this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.#commit = options.capabilities?.commit ?? true;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#waker = new Waker(this.#clock);
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "source", this.#trace));
     this.#vm = options.vm ?? new VmRunState();
     this.#cancel = new Cancellation(options.signal);
@@ -307,7 +308,7 @@ class SourceSession {
     await this.#cleanup();
     await ending;
     // The destination ends its side after SHUT; a peer that does not is cut off.
-    if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+    if (!(await settlesWithin(this.#clock, returnPath, CLOSE_WAIT_MS))) channel.destroy();
   }
 
   async #dial(expired: Promise<never>): Promise<WatchedChannel> {

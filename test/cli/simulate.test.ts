@@ -100,6 +100,14 @@ describe("vfio-migration simulate --json", () => {
     expect(r.stdout).toContain("0000:00:04.0/vfio [STOP_COPY|P2P|PRE_COPY] RUNNING digest");
     expect(r.stdout).toContain("digests equal");
   });
+
+  it("never says \"digests equal\" for a failed run: the destination's devices never had the state", async () => {
+    const r = await runCli(["simulate", "--devices", "2", "--flags", "STOP_COPY,PRE_COPY", "--state-size", "1MiB"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^migration failed in /m);
+    expect(r.stdout).not.toContain("digests equal");
+    expect(r.stdout.match(/digests not compared/g)).toHaveLength(2);
+  });
 });
 
 describe("vfio-migration simulate --capture", () => {

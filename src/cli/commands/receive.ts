@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
     listen: hostPort(args.listen, "listen"),
     tls: tlsFrom(args, "receive"),
-    devices: buildDevices(args),
+    devices: buildDevices(args, true),
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
     timeouts: { ...timeoutsFrom(args), acceptTimeoutMs: milliseconds(args["wait-timeout"], "wait-timeout") },

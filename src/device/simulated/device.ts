@@ -9,9 +9,18 @@ import type { MigratableDevice, PrecopyInfo } from "../types.js";
 import { ensureCodec } from "./codec-ready.js";
 import { HEADER_RECORD_BYTES, Pattern, TRAILER_RECORD_BYTES, blocksCrc, configBytes, stateDigest } from "./layout.js";
 import { resolveOptions, type ResolvedOptions, type SimulatedDeviceOptions } from "./options.js";
-import { Pacer, sleep } from "./pacer.js";
+import { Pacer } from "./pacer.js";
 import { ResumingStream } from "./resume-stream.js";
 import { SavingStream, type SavingSource } from "./save-stream.js";
+
+/**
+ * The generation every block of an incoming device starts at: a source's blocks start at 0 and
+ * would need 2^31 changes each to get here, so an incoming device's content (and digest) differs
+ * from every state a source reaches, and "digests equal" after a migration means the state moved.
+ */
+const INCOMING_GENERATION = 0x80000000;
+/** Mixed into an incoming device's config seed, for the same reason. */
+const INCOMING_CONFIG_TAG = 0x1dc0de5;
 
 export class SimulatedDevice implements MigratableDevice, PeerMember {
   readonly name: string;
@@ -33,7 +42,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   private readonly savePacer: Pacer | undefined;
   private readonly loadPacer: Pacer | undefined;
   // Workload: dirtying walks the blocks with a stride coprime to their count.
-  private lastTick = performance.now();
+  private lastTick: number;
   private dirtyCarry = 0;
   private dirtyCursor = 0;
   private peerCursor: number;
@@ -52,13 +61,15 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const { geometry } = resolved;
     this.pattern = new Pattern(resolved.seed, geometry);
     this.generations = new Uint32Array(geometry.count);
-    this.config = configBytes(resolved.seed, resolved.configSize);
+    if (resolved.incoming) this.generations.fill(INCOMING_GENERATION);
+    this.config = configBytes(resolved.incoming ? (resolved.seed ^ INCOMING_CONFIG_TAG) >>> 0 : resolved.seed, resolved.configSize);
     this.crcs = new Uint32Array(geometry.count);
     this.crcFor = new Uint32Array(geometry.count);
     this.stride = coprimeStride(geometry.count);
     this.peerCursor = Math.floor(geometry.count / 2);
-    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.saveBytesPerSecond) : undefined;
-    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.loadBytesPerSecond) : undefined;
+    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.clock, resolved.saveBytesPerSecond) : undefined;
+    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.clock, resolved.loadBytesPerSecond) : undefined;
+    this.lastTick = resolved.clock.now();
   }
 
   get state(): DeviceState {
@@ -119,7 +130,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const stream = this.resuming;
     if (!stream || this.current !== DeviceState.RESUMING) throw this.wrongState("write the resuming stream");
     const initialLoaded = stream.write(bytes);
-    if (initialLoaded && this.options.loadDelayMs > 0) await sleep(this.options.loadDelayMs);
+    if (initialLoaded && this.options.loadDelayMs > 0) await this.options.clock.sleep(this.options.loadDelayMs);
     await this.loadPacer?.consume(bytes.length);
   }
 
@@ -181,7 +192,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   }
 
   catchUp(): void {
-    const now = performance.now();
+    const now = this.options.clock.now();
     const { dirtyRate, geometry } = this.options;
     if (dirtyRate > 0 && this.workload && isRunningState(this.current)) {
       const bytes = this.dirtyCarry + (dirtyRate * (now - this.lastTick)) / 1000;

@@ -34,12 +34,16 @@ class Vms {
 
 interface Options {
   faults?: CommitFaults;
+  /** Cancels the source this long (virtual ms) after it started. */
+  cancelSourceAtMs?: number;
   destinationStartFails?: boolean;
   commit?: { source?: boolean; destination?: boolean };
 }
 
-async function run({ faults = {}, destinationStartFails = false, commit = {} }: Options = {}) {
+async function run({ faults = {}, destinationStartFails = false, commit = {}, cancelSourceAtMs }: Options = {}) {
   const clock = new VirtualClock();
+  const cancel = new AbortController();
+  const cancelTimer = cancelSourceAtMs === undefined ? undefined : clock.setTimeout(() => cancel.abort(), cancelSourceAtMs);
   const network = memoryNetwork();
   const { sources, destinations } = simulatedPair(1, { stateSize: 64 << 10, clock });
   const before = sources.map((d) => d.digest());
@@ -53,11 +57,13 @@ async function run({ faults = {}, destinationStartFails = false, commit = {} }: 
     switchoverBandwidth: 1e9,
     capabilities: { commit: commit.source },
     clock,
+    signal: cancel.signal,
     ...TIMEOUTS,
   });
   const both = Promise.all([migrating, receiving]);
   expect(await clock.run(both)).toBe("settled");
   const [source, destination] = await both;
+  if (cancelTimer) clock.clearTimeout(cancelTimer);
   await network.acceptor.close();
   // Nothing left behind on the clock (guarantee 4).
   expect(clock.pendingTimers).toBe(0);
@@ -173,6 +179,15 @@ describe("the commit protocol", () => {
       expect(r.destination.status).toBe("completed");
     });
   }
+
+  it("a cancel while a committed source asks does not resume it: it ends in doubt at once", async () => {
+    // COMMIT lost and the destination unreachable: the source asks from about t=10 s (its stall timeout).
+    const r = await run({ faults: { commit: "blackhole", refuseRecovery: true }, cancelSourceAtMs: 15_000 });
+    checkGuarantees(r);
+    expect(r.source.status).toBe("in-doubt");
+    expect(r.source.totalMs).toBeGreaterThanOrEqual(15_000);
+    expect(r.source.totalMs).toBeLessThan(15_000 + 1100); // at most one retry pause after the cancel
+  });
 
   it("a destination whose VM fails to start says so after COMMIT; the source resumes", async () => {
     const r = await run({ destinationStartFails: true });

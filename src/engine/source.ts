@@ -1,6 +1,5 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
-import { realClock, type Clock } from "../clock.js";
 import { setDeviceState } from "../device/index.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
@@ -37,6 +36,7 @@ import { ChannelReader } from "./channel-reader.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
+import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
 

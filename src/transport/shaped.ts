@@ -64,6 +64,11 @@ class ShapedChannel implements Channel {
     }
     this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
     this.clock = shape.clock ?? realClock;
+    // The peer reset the connection while bytes were still on the line (e.g. held by a stall): the
+    // writer learns it, as a TCP sender does from the peer's RST.
+    void inner.closed.then(() => {
+      if (this.lineBytes > 0) this.fail(new ChannelError("ERR_CHANNEL_RESET", this.name, "peer reset the connection"));
+    });
   }
 
   get name(): string {

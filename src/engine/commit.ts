@@ -88,8 +88,9 @@ export class CommitDesk {
       const ours = asked.every((b, i) => b === uuid[i]);
       const outcome = ours ? await this.commit("recovery") : undefined;
       await channel.write(encodeRecoveryAnswer(outcome === "started" ? RecoveryOutcome.STARTED : outcome === "aborted" ? RecoveryOutcome.ABORTED : RecoveryOutcome.UNKNOWN));
-      await channel.end();
-      await channel.closed;
+      // The source closes once it has the answer; a read sees that (an end or a reset). Ending our
+      // side first and waiting for `closed` instead leaves a paused TCP socket that never closes.
+      await channel.read(new Uint8Array(1)).catch(() => 0);
     } catch {
       // A broken or foreign connection: the source asks again on a new one.
     } finally {

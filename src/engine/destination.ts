@@ -32,14 +32,12 @@ import {
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deadline, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
 
-/** How long the destination waits for the source to end the channel after SHUT. */
-const CLOSE_WAIT_MS = 2000;
 
 /**
  * Receives a migration of `options.devices` from the first channel `options.acceptor` accepts.
@@ -111,7 +109,7 @@ class DestinationSession {
 
       // SETUP: the source's header and configuration within the setup timeout; our answer on the return path.
       const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
-      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError("main", "stream header and CONFIGURATION from the source", setupMsLimit));
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "stream header and CONFIGURATION from the source", setupMsLimit));
       let peer: SetupConfig;
       try {
         const header = await Promise.race([reader.next(), setupDeadline.expired]);
@@ -189,6 +187,8 @@ class DestinationSession {
   }
 
   #abortReason: Error | undefined;
+  /** The resolution timeout was already spent waiting for a reconnecting source. */
+  #waitedForRecovery = false;
 
   /**
    * Loaded: report it, then wait for the source's COMMIT. Recovery queries are answered from now
@@ -212,10 +212,12 @@ class DestinationSession {
       this.#abortReason = asError(err);
       channel.destroy(this.#abortReason);
       if (this.#cancel.aborted) return desk.abort();
-      // The source may have committed and may reconnect: give it the resolution timeout.
+      // The source may have committed and may reconnect: give it the resolution timeout (once: a
+      // source asking later finds nobody and says it is in doubt, which is honest).
       const waiting = new AbortController();
       await Promise.race([desk.decided, this.#clock.sleep(this.#resolutionMs, waiting.signal).catch(() => {})]);
       waiting.abort();
+      this.#waitedForRecovery = true;
       if (!desk.via) this.#abortReason = new CommitAbortedError(`lost the source before its COMMIT (${this.#abortReason.message}); no recovery within ${this.#resolutionMs} ms: state discarded`);
       return desk.abort();
     } finally {
@@ -254,12 +256,13 @@ class DestinationSession {
   }
 
   /**
-   * Stops answering recovery queries: at once when the source confirmed the outcome (or on
-   * cancel), else after the resolution timeout, so a source that lost the connection can still learn it.
+   * Stops answering recovery queries: at once when the source confirmed the outcome, on cancel, or
+   * when the resolution timeout was already spent waiting for it; else after the resolution
+   * timeout, so a source that lost the connection can still learn the outcome.
    */
   async #closeDesk(confirmed: boolean): Promise<void> {
     if (!this.#desk) return;
-    if (!confirmed && !this.#cancel.aborted) {
+    if (!confirmed && !this.#cancel.aborted && !this.#waitedForRecovery) {
       const removeAbort = this.#cancel.onAbort(() => this.#stopServing.abort());
       await this.#clock.sleep(this.#resolutionMs, this.#stopServing.signal).catch(() => {});
       removeAbort();

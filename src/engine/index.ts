@@ -14,4 +14,15 @@ export {
   UnexpectedApprovalError,
   PeerFailedError,
   PeerClosedError,
+  SetupTimeoutError,
+  ChannelStalledError,
+  AcceptTimeoutError,
+  InDoubtError,
+  CommitAbortedError,
 } from "./errors.js";
+export {
+  DEFAULT_SETUP_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_RESOLUTION_TIMEOUT_MS,
+  DEFAULT_ACCEPT_TIMEOUT_MS,
+} from "./options.js";

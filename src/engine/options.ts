@@ -93,6 +93,8 @@ interface CommonOptions {
   trace?: TraceRecorder;
   /** Every wait, timeout and duration of the session runs on it (default the real clock); a simulation passes a VirtualClock. */
   clock?: Clock;
+  /** How errors name the peer besides its channel (e.g. `127.0.0.1:4444`). */
+  peerName?: string;
   /** The setup exchange must finish within this (default 5 s): a silent or foreign peer fails with ERR_SETUP_TIMEOUT. */
   setupTimeoutMs?: number;
   /** A channel with nothing moving while something is awaited on it fails with ERR_CHANNEL_STALLED after this (default 10 s). */

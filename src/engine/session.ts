@@ -39,6 +39,9 @@ export class Cancellation {
 
   /** Resolves like `promise`, or rejects with a cancel error when the signal aborts first. */
   async race<T>(promise: Promise<T>, subject?: string): Promise<T> {
+    // Already cancelled: `promise` loses the race unread, and its rejection (an accept or dial that
+    // saw the same signal) must not go unhandled, which would end a Node process.
+    if (this.aborted) promise.catch(() => {});
     this.throwIfAborted(subject);
     let remove = (): void => {};
     const aborted = new Promise<never>((_, reject) => {
@@ -114,4 +117,9 @@ export function deadline(clock: Clock, ms: number, error: () => Error): { expire
   const expired = new Promise<never>((_, reject) => (timer = clock.setTimeout(() => reject(error()), ms)));
   expired.catch(() => {}); // raced by the caller; may expire while nothing awaits it
   return { expired, clear: () => timer && clock.clearTimeout(timer) };
+}
+
+/** `main`, or `main (ADDRESS)` when the caller named the peer. */
+export function peerSubject(peerName: string | undefined): string {
+  return peerName ? `main (${peerName})` : "main";
 }

@@ -37,7 +37,7 @@ import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationRes
 import { ChannelReader } from "./channel-reader.js";
 import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deadline, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
 import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
@@ -103,9 +103,9 @@ class SourceSession {
   constructor(options: MigrateOptions) {
     this.#o = options;
     this.#clock = options.clock ?? realClock;
-    this.#waker = new Waker(this.#clock);
     this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.#commit = options.capabilities?.commit ?? true;
+    this.#waker = new Waker(this.#clock);
     this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "source", this.#trace));
     this.#vm = options.vm ?? new VmRunState();
@@ -141,7 +141,7 @@ class SourceSession {
       this.#cancel.throwIfAborted();
       // SETUP, dial to CONFIG reply, within the setup timeout: a silent or foreign peer fails here.
       const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
-      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError("main", "CONFIG reply from the destination", setupMsLimit));
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "CONFIG reply from the destination", setupMsLimit));
       let channel: WatchedChannel;
       let returnPath: Promise<void>;
       let w: MainWriter;

@@ -5,6 +5,10 @@ import type { TraceEntry } from "../engine/trace.js";
 /** One run's result as `vfio-migration simulate|send|receive --json` prints it. */
 export interface CliReport {
   status: MigrationResult["status"];
+  /** One line: what happened to the VM on this side, and what to do (send and receive). */
+  outcome?: string;
+  /** The outcome was learnt over a recovery connection after the main one broke. */
+  recovered?: boolean;
   error: { code: string; message: string } | null;
   setupMs: number;
   totalMs: number;

@@ -2,14 +2,15 @@ import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
 import { migrate, receive, VmRunState, type MigrationResult } from "../../src/engine/index.js";
 import { memoryNetwork } from "../../src/transport/index.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import type { Dialer } from "../../src/transport/types.js";
 import { faultyDialer, type CommitFaults } from "./commit-faults.js";
 import { simulatedPair, stateOf } from "./support.js";
 
 await init();
 
-/** Short timeouts: every faulted run ends within a second. */
-const TIMEOUTS = { stallTimeoutMs: 150, resolutionTimeoutMs: 400, setupTimeoutMs: 1000 };
+/** The defaults, spelled out: every run is on a VirtualClock, so they cost no wall time. */
+const TIMEOUTS = { stallTimeoutMs: 10_000, resolutionTimeoutMs: 10_000, setupTimeoutMs: 5000 };
 
 /** Both VMs: every start checks that the other VM is not running (guarantee 1 at each instant it could break). */
 class Vms {
@@ -33,28 +34,40 @@ class Vms {
 
 interface Options {
   faults?: CommitFaults;
+  /** Cancels the source this long (virtual ms) after it started. */
+  cancelSourceAtMs?: number;
   destinationStartFails?: boolean;
   commit?: { source?: boolean; destination?: boolean };
 }
 
-async function run({ faults = {}, destinationStartFails = false, commit = {} }: Options = {}) {
+async function run({ faults = {}, destinationStartFails = false, commit = {}, cancelSourceAtMs }: Options = {}) {
+  const clock = new VirtualClock();
+  const cancel = new AbortController();
+  const cancelTimer = cancelSourceAtMs === undefined ? undefined : clock.setTimeout(() => cancel.abort(), cancelSourceAtMs);
   const network = memoryNetwork();
-  const { sources, destinations } = simulatedPair(1, { stateSize: 64 << 10 });
+  const { sources, destinations } = simulatedPair(1, { stateSize: 64 << 10, clock });
   const before = sources.map((d) => d.digest());
   const vms = new Vms();
   if (destinationStartFails) vms.destination.addHandler({ change: async (running) => { if (running) throw new Error("no host memory"); } });
-  const receiving = receive({ devices: destinations, acceptor: network.acceptor, vm: vms.destination, capabilities: { commit: commit.destination }, ...TIMEOUTS });
-  const source = await migrate({
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, vm: vms.destination, capabilities: { commit: commit.destination }, clock, ...TIMEOUTS });
+  const migrating = migrate({
     devices: sources,
     dialer: faultyDialer(network.dialer, faults),
     vm: vms.source,
     switchoverBandwidth: 1e9,
     capabilities: { commit: commit.source },
+    clock,
+    signal: cancel.signal,
     ...TIMEOUTS,
   });
-  const destination = await receiving;
+  const both = Promise.all([migrating, receiving]);
+  expect(await clock.run(both)).toBe("settled");
+  const [source, destination] = await both;
+  if (cancelTimer) clock.clearTimeout(cancelTimer);
   await network.acceptor.close();
-  return { source, destination, sources, destinations, before, vms };
+  // Nothing left behind on the clock (guarantee 4).
+  expect(clock.pendingTimers).toBe(0);
+  return { source, destination, sources, destinations, before, vms, clock };
 }
 
 type Run = Awaited<ReturnType<typeof run>>;
@@ -149,6 +162,9 @@ describe("the commit protocol", () => {
       checkGuarantees(r);
       expect(r.source.status).toBe("in-doubt");
       expect(r.destination.status).toBe("failed");
+      // Bounded: one stall timeout (or none, for a cut) to notice, then the resolution timeout asking.
+      expect(r.source.totalMs).toBeLessThan(TIMEOUTS.stallTimeoutMs + TIMEOUTS.resolutionTimeoutMs + 100);
+      expect(r.source.totalMs).toBeGreaterThanOrEqual(TIMEOUTS.resolutionTimeoutMs);
       await r.source.resume!();
       expect(r.vms.source.running).toBe(true);
       expect(r.sources.map(stateOf)).toEqual(["RUNNING"]);
@@ -164,6 +180,15 @@ describe("the commit protocol", () => {
     });
   }
 
+  it("a cancel while a committed source asks does not resume it: it ends in doubt at once", async () => {
+    // COMMIT lost and the destination unreachable: the source asks from about t=10 s (its stall timeout).
+    const r = await run({ faults: { commit: "blackhole", refuseRecovery: true }, cancelSourceAtMs: 15_000 });
+    checkGuarantees(r);
+    expect(r.source.status).toBe("in-doubt");
+    expect(r.source.totalMs).toBeGreaterThanOrEqual(15_000);
+    expect(r.source.totalMs).toBeLessThan(15_000 + 1100); // at most one retry pause after the cancel
+  });
+
   it("a destination whose VM fails to start says so after COMMIT; the source resumes", async () => {
     const r = await run({ destinationStartFails: true });
     checkGuarantees(r);
@@ -175,10 +200,14 @@ describe("the commit protocol", () => {
 
 describe("always ends", () => {
   it("a source whose peer accepts and never answers fails within the setup timeout, its devices RUNNING", async () => {
+    const clock = new VirtualClock();
     const network = memoryNetwork();
-    const { sources } = simulatedPair(1, { stateSize: 64 << 10 });
+    const { sources } = simulatedPair(1, { stateSize: 64 << 10, clock });
     const accepted = network.acceptor.accept();
-    const r = await migrate({ devices: sources, dialer: network.dialer, setupTimeoutMs: 100 });
+    const migrating = migrate({ devices: sources, dialer: network.dialer, setupTimeoutMs: 100, clock });
+    expect(await clock.run(migrating)).toBe("settled");
+    const r = await migrating;
+    expect(clock.now()).toBe(100);
     expect(r.status).toBe("failed");
     expect(r.error).toMatchObject({ code: "ERR_SETUP_TIMEOUT" });
     expect(r.error?.message).toMatch(/^main: no CONFIG reply from the destination within 100 ms/);
@@ -188,46 +217,59 @@ describe("always ends", () => {
   });
 
   it("a destination whose first connection says nothing fails within the setup timeout", async () => {
+    const clock = new VirtualClock();
     const network = memoryNetwork();
-    const { destinations } = simulatedPair(1, { stateSize: 64 << 10 });
-    const receiving = receive({ devices: destinations, acceptor: network.acceptor, setupTimeoutMs: 100 });
+    const { destinations } = simulatedPair(1, { stateSize: 64 << 10, clock });
+    const receiving = receive({ devices: destinations, acceptor: network.acceptor, setupTimeoutMs: 100, clock });
     const silent = await network.dialer.dial("main");
+    expect(await clock.run(receiving)).toBe("settled");
     const r = await receiving;
+    expect(clock.now()).toBe(100);
     expect(r.error).toMatchObject({ code: "ERR_SETUP_TIMEOUT" });
     silent.destroy();
     await network.acceptor.close();
   });
 
   it("receive waits for a source at most its accept timeout", async () => {
+    const clock = new VirtualClock();
     const network = memoryNetwork();
-    const { destinations } = simulatedPair(1, { stateSize: 64 << 10 });
-    const r = await receive({ devices: destinations, acceptor: network.acceptor, acceptTimeoutMs: 50 });
+    const { destinations } = simulatedPair(1, { stateSize: 64 << 10, clock });
+    const receiving = receive({ devices: destinations, acceptor: network.acceptor, acceptTimeoutMs: 600_000, clock });
+    expect(await clock.run(receiving)).toBe("settled");
+    const r = await receiving;
+    expect(clock.now()).toBe(600_000);
     expect(r.status).toBe("failed");
     expect(r.error).toMatchObject({ code: "ERR_ACCEPT_TIMEOUT" });
     await network.acceptor.close();
   });
 
   it("a destination busy loading for 5 stall timeouts is not a stall: nothing is awaited from it meanwhile", async () => {
+    const clock = new VirtualClock();
     const network = memoryNetwork();
-    const { sources } = simulatedPair(1, { stateSize: 256 << 10, initialBytes: 64 << 10 });
-    const { destinations } = simulatedPair(1, { stateSize: 256 << 10, initialBytes: 64 << 10, loadDelayMs: 5 * TIMEOUTS.stallTimeoutMs });
+    const { sources } = simulatedPair(1, { stateSize: 256 << 10, initialBytes: 64 << 10, clock });
+    // A 1 s stall timeout keeps the source's 5 ms pre-copy polls over the wait few.
+    const stallTimeoutMs = 1000;
+    const { destinations } = simulatedPair(1, { stateSize: 256 << 10, initialBytes: 64 << 10, loadDelayMs: 5 * stallTimeoutMs, clock });
     const capabilities = { switchoverAck: true };
-    const receiving = receive({ devices: destinations, acceptor: network.acceptor, capabilities, ...TIMEOUTS });
-    const source = await migrate({ devices: sources, dialer: network.dialer, capabilities, switchoverBandwidth: 1e9, ...TIMEOUTS });
-    const destination = await receiving;
+    const receiving = receive({ devices: destinations, acceptor: network.acceptor, capabilities, clock, ...TIMEOUTS, stallTimeoutMs });
+    const migrating = migrate({ devices: sources, dialer: network.dialer, capabilities, switchoverBandwidth: 1e9, clock, ...TIMEOUTS, stallTimeoutMs });
+    const both = Promise.all([migrating, receiving]);
+    expect(await clock.run(both)).toBe("settled");
+    const [source, destination] = await both;
     await network.acceptor.close();
     expect([source.status, destination.status]).toEqual(["completed", "completed"]);
-    expect(source.totalMs).toBeGreaterThan(5 * TIMEOUTS.stallTimeoutMs);
+    expect(source.totalMs).toBeGreaterThanOrEqual(5 * stallTimeoutMs);
   });
 
   it("a main channel that stops taking bytes after SWITCHOVER_START fails within the stall timeout; the source resumes", async () => {
+    const clock = new VirtualClock();
     const network = memoryNetwork();
-    const { sources, destinations } = simulatedPair(1, { stateSize: 4 << 20 });
+    const { sources, destinations } = simulatedPair(1, { stateSize: 4 << 20, clock });
     const before = sources.map((d) => d.digest());
     const vm = new VmRunState();
     // Nothing after SWITCHOVER_START reaches the destination: the source's 4 MiB of stop-copy data back up.
     // (The destination's own stall timeout is longer, so the source's is the one that fires.)
-    const receiving = receive({ devices: destinations, acceptor: network.acceptor, ...TIMEOUTS, stallTimeoutMs: 1000 });
+    const receiving = receive({ devices: destinations, acceptor: network.acceptor, clock, ...TIMEOUTS, stallTimeoutMs: 2 * TIMEOUTS.stallTimeoutMs });
     const dialer: Dialer = {
       async dial(name, signal) {
         const channel = await network.dialer.dial(name, signal);
@@ -252,13 +294,16 @@ describe("always ends", () => {
         return channel;
       },
     };
-    const source = await migrate({ devices: sources, dialer, vm, switchoverBandwidth: 1e9, ...TIMEOUTS });
-    const destination = await receiving;
+    const migrating = migrate({ devices: sources, dialer, vm, switchoverBandwidth: 1e9, clock, ...TIMEOUTS });
+    const both = Promise.all([migrating, receiving]);
+    expect(await clock.run(both)).toBe("settled");
+    const [source, destination] = await both;
     await network.acceptor.close();
     expect(source.status).toBe("failed");
     expect(source.error).toMatchObject({ code: "ERR_CHANNEL_STALLED" });
-    expect(source.error?.message).toMatch(/^main: no progress for 150 ms/);
-    expect(source.totalMs).toBeLessThan(1000);
+    expect(source.error?.message).toMatch(/^main: no progress for 10000 ms/);
+    // The downtime after SWITCHOVER_START is bounded by the stall timeout.
+    expect(source.totalMs).toBeLessThan(TIMEOUTS.stallTimeoutMs + 100);
     expect(vm.running).toBe(true);
     expect(sources.map(stateOf)).toEqual(["RUNNING"]);
     expect(sources.map((d) => d.digest())).toEqual(before);

@@ -3,6 +3,7 @@ import { init } from "../../src/codec/index.js";
 import { ConvergenceMeter, RateLimiter } from "../../src/engine/convergence.js";
 import { migrate, receive, type MigrationProgress } from "../../src/engine/index.js";
 import { memoryNetwork } from "../../src/transport/index.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { runBoth, simulatedPair } from "./support.js";
 
 await init();
@@ -49,11 +50,13 @@ describe("RateLimiter (max-bandwidth)", () => {
 
 describe("convergence in a migration", () => {
   it("keeps iterating while the device dirties faster than the rate limit, says why, and switches over when told", async () => {
-    const { sources, destinations } = simulatedPair(1, { stateSize: 8 << 20, initialBytes: 1 << 20, dirtyRate: 64 << 20 });
+    const clock = new VirtualClock();
+    const { sources, destinations } = simulatedPair(1, { stateSize: 8 << 20, initialBytes: 1 << 20, dirtyRate: 64 << 20, clock });
     const { dialer, acceptor } = memoryNetwork();
     const seen: MigrationProgress[] = [];
-    const receiving = receive({ devices: destinations, acceptor });
+    const receiving = receive({ devices: destinations, acceptor, clock });
     const handle = migrate({
+      clock,
       devices: sources,
       dialer,
       maxBandwidth: 4 << 20,
@@ -62,7 +65,9 @@ describe("convergence in a migration", () => {
         if (seen.filter((x) => x.notConverging).length === 8) handle.switchoverNow();
       },
     });
-    const [source, destination] = await Promise.all([handle, receiving]);
+    const both = Promise.all([handle, receiving]);
+    expect(await clock.run(both)).toBe("settled");
+    const [source, destination] = await both;
     const reasons = seen.filter((p) => p.notConverging);
     expect(reasons.length).toBeGreaterThanOrEqual(8);
     expect(reasons[0].notConverging).toMatch(/^pending \d+ B is not under the threshold \d+ B \(\d+ B\/s x 300 ms downtime limit\); a switchover bandwidth may help$/);
@@ -72,18 +77,19 @@ describe("convergence in a migration", () => {
   });
 
   it("holds pre-copy to the max-bandwidth rate limit", async () => {
-    // 64 MiB of initial data at 8 MiB/s: still in pre-copy when the test cancels after ~1 s.
-    const { sources, destinations } = simulatedPair(1, { stateSize: 64 << 20, initialBytes: 64 << 20 });
+    // 64 MiB of initial data at 8 MiB/s: still in pre-copy when the test cancels after ~1 virtual s.
+    const clock = new VirtualClock();
+    const { sources, destinations } = simulatedPair(1, { stateSize: 64 << 20, initialBytes: 64 << 20, clock });
     const controller = new AbortController();
     const samples: { t: number; bytes: number }[] = [];
-    const started = performance.now();
     const r = await runBoth(sources, destinations, {
+      clock,
       maxBandwidth: 8 << 20,
       switchoverBandwidth: undefined,
       signal: controller.signal,
       onProgress: (p) => {
         if (p.phase !== "active") return;
-        samples.push({ t: performance.now() - started, bytes: p.bytes.main });
+        samples.push({ t: clock.now(), bytes: p.bytes.main });
         if (samples.length === 10) controller.abort();
       },
     });

@@ -4,6 +4,8 @@ import type { MigratableDevice } from "../../src/device/types.js";
 import { migrate, receive, TraceRecorder, type MigrateOptions, type MigrationResult, type ReceiveOptions } from "../../src/engine/index.js";
 import { DeviceState } from "../../src/fsm/states.js";
 import { memoryNetwork } from "../../src/transport/index.js";
+import { realClock, type ClockTimer } from "../../src/clock.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import type { Acceptor, Dialer } from "../../src/transport/types.js";
 
 export const deviceName = (i: number): string => `0000:00:${(4 + i).toString(16).padStart(2, "0")}.0/vfio`;
@@ -24,7 +26,10 @@ export interface Run {
 type SourceExtras = Omit<MigrateOptions, "devices" | "dialer" | "trace">;
 type DestinationExtras = Omit<ReceiveOptions, "devices" | "acceptor" | "trace">;
 
-/** Runs both ends over `network` (a memory network by default) with one shared trace. */
+/**
+ * Runs both ends over `network` (a memory network by default) with one shared trace. With a
+ * VirtualClock in `source.clock`, both ends run on it and this drives it: waits take no wall time.
+ */
 export async function runBoth(
   sources: readonly MigratableDevice[],
   destinations: readonly MigratableDevice[],
@@ -32,14 +37,18 @@ export async function runBoth(
   destination: DestinationExtras = {},
   network: { dialer: Dialer; acceptor: Acceptor } = memoryNetwork(),
 ): Promise<Run> {
-  const trace = new TraceRecorder();
+  const clock = source.clock ?? realClock;
+  const trace = new TraceRecorder(clock);
   const stop = new AbortController();
-  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, ...destination, signal: destination.signal ?? stop.signal });
-  const sourceResult = await migrate({ devices: sources, dialer: network.dialer, trace, switchoverBandwidth: 1e9, ...source });
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, clock, ...destination, signal: destination.signal ?? stop.signal });
+  const migrating = migrate({ devices: sources, dialer: network.dialer, trace, switchoverBandwidth: 1e9, ...source });
   // A source that failed before connecting leaves the destination waiting for a channel.
-  const timer = setTimeout(() => stop.abort(), 2000);
-  const destinationResult = await receiving;
-  clearTimeout(timer);
+  let timer: ClockTimer | undefined;
+  const ended = migrating.then(() => (timer = clock.setTimeout(() => stop.abort(), 2000)));
+  const both = Promise.all([migrating, receiving, ended]);
+  if (clock instanceof VirtualClock && (await clock.run(both)) !== "settled") throw new Error("runBoth: the runs did not end on the virtual clock");
+  const [sourceResult, destinationResult] = await both;
+  clock.clearTimeout(timer!);
   await network.acceptor.close();
   return { source: sourceResult, destination: destinationResult, trace };
 }

@@ -6,6 +6,7 @@ import { MigrationFlags } from "../../src/fsm/states.js";
 import { memoryNetwork } from "../../src/transport/index.js";
 import type { Channel } from "../../src/transport/types.js";
 import { decodeMain, decodeReturnPath, markersBySection, spyingDialer } from "./spy.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { runBoth, simulatedPair, stateOf } from "./support.js";
 
 await init();
@@ -13,15 +14,17 @@ await init();
 const ACK = { capabilities: { switchoverAck: true } };
 const NO_PRECOPY = MigrationFlags.STOP_COPY | MigrationFlags.P2P;
 
+/** Both ends on a VirtualClock: load delays take virtual time only. */
 async function ackRun(devices: { precopy: number; plain: number }, loadDelayMs = 0) {
-  const a = simulatedPair(devices.precopy, { stateSize: 2 << 20, initialBytes: 512 << 10, loadDelayMs });
-  const b = simulatedPair(devices.precopy + devices.plain, { stateSize: 2 << 20, flags: NO_PRECOPY });
+  const clock = new VirtualClock();
+  const a = simulatedPair(devices.precopy, { stateSize: 2 << 20, initialBytes: 512 << 10, loadDelayMs, clock });
+  const b = simulatedPair(devices.precopy + devices.plain, { stateSize: 2 << 20, flags: NO_PRECOPY, clock });
   const sources = [...a.sources, ...b.sources.slice(devices.precopy)];
   const destinations = [...a.destinations, ...b.destinations.slice(devices.precopy)];
   const network = memoryNetwork();
   const spy = spyingDialer(network.dialer);
   const progress: MigrationProgress[] = [];
-  const run = await runBoth(sources, destinations, { ...ACK, onProgress: (p) => progress.push(p) }, ACK, { dialer: spy.dialer, acceptor: network.acceptor });
+  const run = await runBoth(sources, destinations, { ...ACK, clock, onProgress: (p) => progress.push(p) }, ACK, { dialer: spy.dialer, acceptor: network.acceptor });
   const rp = decodeReturnPath(spy.read).map((m) => m.type);
   const markers = markersBySection(decodeMain(spy.written));
   return { ...run, rp, markers, progress };
@@ -56,19 +59,21 @@ describe("switchover-ack", () => {
     expect(withAck.progress.some((p) => p.waitingForAck && p.notConverging === "waiting for the destination's switchover ack")).toBe(true);
     expect(withAck.source.downtimeMs!).toBeLessThan(300);
 
-    const { sources, destinations } = simulatedPair(1, { stateSize: 2 << 20, initialBytes: 512 << 10, loadDelayMs: 400 });
-    const without = await runBoth(sources, destinations);
+    const clock = new VirtualClock();
+    const { sources, destinations } = simulatedPair(1, { stateSize: 2 << 20, initialBytes: 512 << 10, loadDelayMs: 400, clock });
+    const without = await runBoth(sources, destinations, { clock });
     expect(without.source.status).toBe("completed");
     expect(without.source.downtimeMs!).toBeGreaterThan(300);
   });
 
   it("switches over without the ACK when the VM is paused during pre-copy", async () => {
-    const { sources, destinations } = simulatedPair(2, { stateSize: 2 << 20, initialBytes: 1 << 20, loadDelayMs: 1500 });
+    const clock = new VirtualClock();
+    const { sources, destinations } = simulatedPair(2, { stateSize: 2 << 20, initialBytes: 1 << 20, loadDelayMs: 1500, clock });
     const vm = new VmRunState();
     let paused = false;
-    const started = performance.now();
     const r = await runBoth(sources, destinations, {
       ...ACK,
+      clock,
       vm,
       maxBandwidth: 8 << 20, // initial data still going when the pause comes
       onProgress: (p) => {
@@ -83,7 +88,8 @@ describe("switchover-ack", () => {
     // The pause sent both devices straight to STOP_COPY (through PRE_COPY_P2P), the ACK never came.
     expect(r.source.devices[0].history).toEqual(["PRE_COPY", "PRE_COPY_P2P", "STOP_COPY", "STOP"]);
     expect(r.destination.devices.map((d) => d.digest)).toEqual(r.source.devices.map((d) => d.digest));
-    expect(performance.now() - started).toBeGreaterThan(1500);
+    // The destination's 1500 ms load delay passed on the clock before it could finish.
+    expect(r.destination.totalMs).toBeGreaterThanOrEqual(1500);
   });
 });
 
@@ -109,12 +115,14 @@ async function silentDestination(channel: Channel, onEof: () => Promise<void>): 
 describe("a destination that never acknowledges", () => {
   for (const how of ["switchover-now", "cancel"] as const) {
     it(`keeps the source iterating until ${how}`, async () => {
-      const { sources } = simulatedPair(1, { stateSize: 1 << 20, initialBytes: 256 << 10 });
+      const clock = new VirtualClock();
+      const { sources } = simulatedPair(1, { stateSize: 1 << 20, initialBytes: 256 << 10, clock });
       const before = sources[0].digest();
       const { dialer, acceptor } = memoryNetwork();
       const controller = new AbortController();
       const waiting: MigrationProgress[] = [];
       const handle = migrate({
+        clock,
         devices: sources,
         dialer,
         ...ACK,
@@ -134,8 +142,9 @@ describe("a destination that never acknowledges", () => {
         await peer.write(encodeReturnPath({ type: "shut", status: 0 }));
         await peer.end();
       });
-      const r = await handle;
-      await playing;
+      const both = Promise.all([handle, playing]);
+      expect(await clock.run(both)).toBe("settled");
+      const [r] = await both;
       peer.destroy();
       expect(waiting.length).toBeGreaterThanOrEqual(3);
       expect(waiting.at(-1)!.iteration).toBeGreaterThan(waiting[0].iteration);

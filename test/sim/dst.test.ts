@@ -29,6 +29,14 @@ describe("deterministic simulation", () => {
     expect(results.filter((r) => r.outcome.scenario.linkFaults.length > 0).length).toBeGreaterThan(SEEDS / 10);
   }, 120_000); // virtual time, but 200 whole migrations of CPU work: minutes on a loaded 2-core machine
 
+  it("seed 409: a destination cancelled while it waits for multifd channels leaves no rejection unhandled", async () => {
+    // Found by the long sweep: Cancellation.race threw on an aborted signal without reading the
+    // accept it was given, whose own rejection then went unhandled (and ended the process).
+    const result = await runSeed(409);
+    expect(result.outcome.destination.status).toBe("cancelled");
+    expect(result.violations.filter((v) => v.kind === "unhandled")).toEqual([]);
+  });
+
   it("replays a seed exactly: the same scenario and the same run, to the virtual microsecond", async () => {
     for (const seed of [3, 7, 22, 30]) {
       expect(drawScenario(seed)).toEqual(drawScenario(seed));

@@ -7,7 +7,7 @@ import type { Outcome, VmEvent } from "./run.js";
 export type Guarantee = 1 | 2 | 3 | 4 | 5 | 6;
 
 /** What exactly broke: the guarantee's clauses, so a caller can tell apart what is known to be open. */
-export type ViolationKind = "overlap" | "lost" | "dishonest" | "hang" | "leftover" | "integrity" | "untyped";
+export type ViolationKind = "overlap" | "lost" | "dishonest" | "hang" | "leftover" | "unhandled" | "integrity" | "untyped";
 
 export interface Violation {
   guarantee: Guarantee;

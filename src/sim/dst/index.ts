@@ -20,10 +20,27 @@ export async function prepareSimulation(): Promise<void> {
   await ensureCodec();
 }
 
-/** Runs seed `seed` and checks it. Call `prepareSimulation()` once before. */
+/**
+ * Runs seed `seed` and checks it. Call `prepareSimulation()` once before. A promise the engine
+ * rejects with nobody listening (which kills a Node process) is caught while the seed runs and
+ * counts against guarantee 4.
+ */
 export async function runSeed(seed: number): Promise<SeedResult> {
-  const outcome = await runScenario(drawScenario(seed));
-  return { seed, outcome, violations: checkGuarantees(outcome) };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  const host = (globalThis as { process?: NodeJS.Process }).process;
+  host?.on("unhandledRejection", onUnhandled);
+  try {
+    const outcome = await runScenario(drawScenario(seed));
+    const violations = checkGuarantees(outcome);
+    for (const reason of unhandled) {
+      const what = reason instanceof Error ? `${(reason as { code?: string }).code ?? reason.name}: ${reason.message}` : String(reason);
+      violations.push({ guarantee: 4, kind: "unhandled", message: `a rejection nobody handled escaped (it ends a Node process): ${what}` });
+    }
+    return { seed, outcome, violations };
+  } finally {
+    host?.off("unhandledRejection", onUnhandled);
+  }
 }
 
 /** Everything observable about a run, as one string: equal for two runs of the same seed. */

@@ -1,5 +1,6 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import type { VfioMigrationError } from "../errors.js";
+import { checkTuning } from "./tuning.js";
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
@@ -104,6 +105,7 @@ class SourceSession {
     });
     const unregister: (() => void)[] = [];
     try {
+      checkTuning(this.#o);
       this.#plan = planMultifd(this.#o.multifd);
       this.#checkMultipleDevices();
       this.#cancel.throwIfAborted();

@@ -1,11 +1,23 @@
 // `vfio-migration inspect FILE [--json] [--max-packet-bytes N]`: lists what a main or multifd stream holds.
 import { createReadStream } from "node:fs";
+import { parseArgs } from "node:util";
 import { init } from "../../codec/wasm/load.js";
 import { inspectStream, type InspectMarker, type Inspection } from "../../codec/inspect.js";
 import { isWireFormatError } from "../../codec/errors.js";
 import { isVfioMigrationError } from "../../errors.js";
+import { printUsageError } from "../command.js";
+import { integer, usageError } from "../options.js";
 
-const USAGE = "usage: vfio-migration inspect FILE [--json] [--max-packet-bytes N]";
+const USAGE = `usage: vfio-migration inspect FILE [--json] [--max-packet-bytes N]
+
+Lists what a QEMU main or multifd channel stream holds: sections, markers and commands, or packets.
+--max-packet-bytes caps a multifd packet's payload (default: QEMU's limit); --json prints one object.`;
+
+const OPTIONS = {
+  json: { type: "boolean", default: false },
+  "max-packet-bytes": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
 
 interface Args {
   file: string;
@@ -13,21 +25,18 @@ interface Args {
   maxPacketBytes?: number;
 }
 
-function parseArgs(argv: string[]): Args | string {
-  let file: string | undefined;
-  let json = false;
-  let maxPacketBytes: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--json") json = true;
-    else if (arg === "--max-packet-bytes") {
-      maxPacketBytes = Number(argv[++i]);
-      if (!Number.isInteger(maxPacketBytes) || maxPacketBytes <= 0) return `--max-packet-bytes needs a positive integer`;
-    } else if (arg.startsWith("-")) return `unknown option ${arg}`;
-    else if (file === undefined) file = arg;
-    else return `unexpected argument ${arg}`;
+function parseArgv(argv: string[]): Args | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw usageError((err as Error).message);
   }
-  return file === undefined ? "missing FILE" : { file, json, maxPacketBytes };
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length !== 1) throw usageError(positionals.length === 0 ? "missing FILE" : `unexpected argument ${positionals[1]}`);
+  const max = values["max-packet-bytes"];
+  return { file: positionals[0], json: values.json, maxPacketBytes: max === undefined ? undefined : integer(max, "max-packet-bytes", 1, 2 ** 31 - 1) };
 }
 
 const hex32 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
@@ -70,10 +79,15 @@ function table(result: Inspection): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === "string") {
-    process.stderr.write(`vfio-migration inspect: ${args}\n${USAGE}\n`);
-    return 2;
+  let args: Args | "help";
+  try {
+    args = parseArgv(argv);
+  } catch (err) {
+    return printUsageError(err, argv.includes("--json"), USAGE);
+  }
+  if (args === "help") {
+    process.stdout.write(USAGE + "\n");
+    return 0;
   }
   try {
     await init();

@@ -9,13 +9,13 @@ function fail(message: string): never {
   throw new VfioMigrationError("ERR_MIGRATION_OPTIONS", `main: ${message}`);
 }
 
-/** Throws ERR_MIGRATION_OPTIONS for a downtime limit outside 0..2000 s or a bandwidth that is not a positive number. */
+/** Throws ERR_MIGRATION_OPTIONS for a downtime limit outside 0..2000 s or a bandwidth that is not a number >= 0 (0: unlimited / unset). */
 export function checkTuning(options: Pick<MigrateOptions, "downtimeLimitMs" | "maxBandwidth" | "switchoverBandwidth">): void {
   const { downtimeLimitMs, maxBandwidth, switchoverBandwidth } = options;
   if (downtimeLimitMs !== undefined && !(Number.isFinite(downtimeLimitMs) && downtimeLimitMs >= 0 && downtimeLimitMs <= MAX_DOWNTIME_LIMIT_MS)) {
     fail(`downtimeLimitMs must be 0..${MAX_DOWNTIME_LIMIT_MS} ms, got ${downtimeLimitMs}`);
   }
   for (const [name, value] of [["maxBandwidth", maxBandwidth], ["switchoverBandwidth", switchoverBandwidth]] as const) {
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) fail(`${name} must be a positive number of bytes/s, got ${value}`);
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) fail(`${name} must be a number of bytes/s >= 0, got ${value}`);
   }
 }

@@ -63,7 +63,7 @@ describe("a device's own error", () => {
 });
 
 describe("the source's tuning options", () => {
-  for (const [option, value] of [["downtimeLimitMs", -5], ["downtimeLimitMs", 2_000_001], ["downtimeLimitMs", Number.NaN], ["maxBandwidth", 0], ["switchoverBandwidth", -1]] as const) {
+  for (const [option, value] of [["downtimeLimitMs", -5], ["downtimeLimitMs", 2_000_001], ["downtimeLimitMs", Number.NaN], ["maxBandwidth", -1], ["maxBandwidth", Number.POSITIVE_INFINITY], ["switchoverBandwidth", -1]] as const) {
     it(`refuse ${option}: ${value} with ERR_MIGRATION_OPTIONS before anything changes`, async () => {
       const { sources } = simulatedPair(1, OPTIONS);
       const { dialer } = memoryNetwork();

@@ -11,7 +11,7 @@ import { integer, usageError } from "../options.js";
 const USAGE = `usage: vfio-migration inspect FILE [--json] [--max-packet-bytes N]
 
 Lists what a QEMU main or multifd channel stream holds: sections, markers and commands, or packets.
---max-packet-bytes caps a multifd packet's payload (default: QEMU's limit); --json prints one object.`;
+--max-packet-bytes caps one packet's payload or one main-channel chunk (default 16 MiB; QEMU has no cap); --json prints one object.`;
 
 const OPTIONS = {
   json: { type: "boolean", default: false },

@@ -121,7 +121,8 @@ class SourceSession {
       const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
       const shut = new Promise<number>((resolve) => (this.#shut = resolve));
       const returnPath = this.#readReturnPath(channel).then(
-        () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase`)),
+        // Closed in setup without a report: the destination never spoke our protocol (TLS on one end only, a wrong port).
+        () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase${this.#phase === "setup" ? " without a word (TLS on one end only? another service on that port?)" : ""}`)),
         (err: unknown) => this.#peerGone(asError(err)),
       );
       w.putWith(8, writeFileHeader);

@@ -224,4 +224,12 @@ describe("multifd reassembly", () => {
     await expectFailure(h.receiver.finished(), "ERR_MULTIFD_INCOMPLETE", {});
     await h.close();
   });
+
+  it("reports a source gone before any device state (every channel ended empty) as the peer closing, not as missing data", async () => {
+    const h = await harness(2, { names: [A] });
+    await Promise.all(h.senders.map((channel) => channel.end()));
+    const error = await h.receiver.finished().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: "ERR_PEER_CLOSED", message: "multifd: peer closed the channel during pre-copy: every multifd channel ended before any device state" });
+    await h.close();
+  });
 });

@@ -10,7 +10,9 @@
  * @module vfio-migration
  */
 export { VfioMigrationError, isVfioMigrationError } from "./errors.js";
-export { init, crc32c, type InitOptions, type WasmFlavor } from "./codec/index.js";
+export { realClock, sleepOn, type Clock, type ClockTimer } from "./clock.js";
+export { VirtualClock, type RunOutcome } from "./virtual-clock.js";
+export { init, crc32c, xxh3, type InitOptions, type WasmFlavor, type ChecksumAlgorithm, type ChecksumOption } from "./codec/index.js";
 export { WireFormatError, WireEncodeError, ReorderError, isWireFormatError } from "./codec/index.js";
 export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./codec/index.js";
 export * from "./fsm/index.js";
@@ -19,3 +21,4 @@ export * from "./transport/index.js";
 export * from "./engine/index.js";
 export { MultifdError, type MultifdPlace } from "./engine/multifd/errors.js";
 export type { DeviceLoadProgress, LoadPhase } from "./engine/multifd/load.js";
+export { plan, bestRow, type Plan, type PlanOptions, type PlanRow, type PlanSettings, type PlanSweep, type PlanObjective, type DeviceModel, type LinkModel } from "./plan/index.js";

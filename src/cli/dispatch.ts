@@ -9,6 +9,7 @@ const COMMANDS: Record<string, string> = {
   simulate: "simulate [options]                run a migration of simulated devices in one process",
   send: "send --connect HOST:PORT [options]  migration source",
   receive: "receive --listen HOST:PORT [options] migration destination",
+  plan: "plan --link-bandwidth R [options]  predict downtime for each combination of settings",
 };
 
 export function usage(): string {
@@ -36,6 +37,7 @@ const LOADERS: Record<string, () => Promise<Command>> = {
   simulate: () => import("./commands/simulate.js"),
   send: () => import("./commands/send.js"),
   receive: () => import("./commands/receive.js"),
+  plan: () => import("./commands/plan.js"),
 };
 
 function load(name: string): Promise<Command> {

@@ -1,5 +1,6 @@
 import { DeviceState } from "../fsm/states.js";
 import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
+import { realClock, type Clock } from "../clock.js";
 import { DeviceError } from "../device/errors.js";
 import { isVfioMigrationError } from "../errors.js";
 
@@ -31,13 +32,24 @@ export interface TraceEvent {
 export class TraceRecorder {
   readonly entries: TraceEntry[] = [];
   readonly events: TraceEvent[] = [];
-  readonly #start = performance.now();
-  /** The recorder's start on the shared wall clock (ms), so recorders in different workers can be merged. */
-  readonly origin = performance.timeOrigin + this.#start;
+  readonly #clock: Clock;
+  readonly #start: number;
+  /**
+   * The recorder's start on the shared wall clock (ms), so recorders in different workers can be
+   * merged; on any other clock, its start on that clock.
+   */
+  readonly origin: number;
+
+  /** Times entries on `clock` (default the real one); share the clock the migration runs on. */
+  constructor(clock: Clock = realClock) {
+    this.#clock = clock;
+    this.#start = clock.now();
+    this.origin = clock === realClock ? performance.timeOrigin + this.#start : this.#start;
+  }
 
   /** ms since the recorder started. */
   now(): number {
-    return performance.now() - this.#start;
+    return this.#clock.now() - this.#start;
   }
 
   record(side: Side, device: string, state: DeviceState): void {

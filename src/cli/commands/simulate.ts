@@ -2,6 +2,7 @@
 import { migrate } from "../../engine/source.js";
 import { receive } from "../../engine/destination.js";
 import { settlesWithin } from "../../engine/session.js";
+import { realClock } from "../../clock.js";
 import { TraceRecorder } from "../../engine/trace.js";
 import { memoryNetwork } from "../../transport/index.js";
 import { tcpConnect, tcpListen } from "../../transport/tcp.js";
@@ -19,7 +20,7 @@ import { runReport } from "../../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
-  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
+  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--bandwidth R]
   [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--capture DIR] [--cancel-after MS] [--timeout MS]
   [--json] [--report FILE.html]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes
@@ -68,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     const source = await migrate({ devices: sources, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
     // A source that failed before connecting leaves the destination waiting for a channel: stop it.
-    if (!(await settlesWithin(receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
+    if (!(await settlesWithin(realClock, receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
     const destination = await receiving;
     view.stop();
     const result = deadline.verdict(simulateReport(source, destination));

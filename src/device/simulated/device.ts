@@ -9,7 +9,7 @@ import type { MigratableDevice, PrecopyInfo } from "../types.js";
 import { ensureCodec } from "./codec-ready.js";
 import { HEADER_RECORD_BYTES, Pattern, TRAILER_RECORD_BYTES, blocksCrc, configBytes, stateDigest } from "./layout.js";
 import { resolveOptions, type ResolvedOptions, type SimulatedDeviceOptions } from "./options.js";
-import { Pacer, sleep } from "./pacer.js";
+import { Pacer } from "./pacer.js";
 import { ResumingStream } from "./resume-stream.js";
 import { SavingStream, type SavingSource } from "./save-stream.js";
 
@@ -33,7 +33,7 @@ export class SimulatedDevice implements MigratableDevice {
   private readonly savePacer: Pacer | undefined;
   private readonly loadPacer: Pacer | undefined;
   // Workload: dirtying walks the blocks with a stride coprime to their count.
-  private lastTick = performance.now();
+  private lastTick: number;
   private dirtyCarry = 0;
   private dirtyCursor = 0;
   private peerCursor: number;
@@ -57,8 +57,9 @@ export class SimulatedDevice implements MigratableDevice {
     this.crcFor = new Uint32Array(geometry.count);
     this.stride = coprimeStride(geometry.count);
     this.peerCursor = Math.floor(geometry.count / 2);
-    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.saveBytesPerSecond) : undefined;
-    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.loadBytesPerSecond) : undefined;
+    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.clock, resolved.saveBytesPerSecond) : undefined;
+    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.clock, resolved.loadBytesPerSecond) : undefined;
+    this.lastTick = resolved.clock.now();
   }
 
   get state(): DeviceState {
@@ -119,7 +120,7 @@ export class SimulatedDevice implements MigratableDevice {
     const stream = this.resuming;
     if (!stream || this.current !== DeviceState.RESUMING) throw this.wrongState("write the resuming stream");
     const initialLoaded = stream.write(bytes);
-    if (initialLoaded && this.options.loadDelayMs > 0) await sleep(this.options.loadDelayMs);
+    if (initialLoaded && this.options.loadDelayMs > 0) await this.options.clock.sleep(this.options.loadDelayMs);
     await this.loadPacer?.consume(bytes.length);
   }
 
@@ -183,7 +184,7 @@ export class SimulatedDevice implements MigratableDevice {
 
   /** Brings the workload's dirtying up to now. @internal */
   catchUp(): void {
-    const now = performance.now();
+    const now = this.options.clock.now();
     const { dirtyRate, geometry } = this.options;
     if (dirtyRate > 0 && this.workload && isRunningState(this.current)) {
       const bytes = this.dirtyCarry + (dirtyRate * (now - this.lastTick)) / 1000;

@@ -42,7 +42,7 @@ export function socketError(channel: string, err: Error & { code?: string }): Ch
 function tlsRefusal(err: Error & { code: string; reason?: string }): string {
   const reason = err.reason ?? err.message.split("\n")[0];
   // A record that is not TLS: the peer speaks plain TCP (or another protocol) on this port.
-  if (err.code === "ERR_SSL_WRONG_VERSION_NUMBER" || err.code === "ERR_SSL_HTTP_REQUEST") {
+  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|HTTP_REQUEST)$/.test(err.code)) {
     return `TLS refused: the peer does not speak TLS (${reason}); use TLS on both ends or on neither`;
   }
   return `TLS refused: ${reason} (${err.code})`;

@@ -10,7 +10,7 @@ import { flagsOption } from "../../src/cli/options.js";
 import { summary } from "../../src/cli/report.js";
 import { cli } from "./in-process.js";
 
-const COMMANDS = ["inspect", "fsm", "simulate", "send", "receive"];
+const COMMANDS = ["inspect", "fsm", "simulate", "send", "receive", "plan"];
 
 /** stdout holds exactly one JSON object (and a newline). */
 function onlyJson(stdout: string): { error?: { code: string; message: string }; status?: string } {
@@ -54,6 +54,8 @@ describe("usage errors exit 2 on every command", () => {
     ["simulate with an unknown option", ["simulate", "--bogus"]],
     ["send without --connect", ["send"]],
     ["receive without --listen", ["receive"]],
+    ["plan without --link-bandwidth", ["plan"]],
+    ["inspect with two modes", ["inspect", "file.bin", "--state", "--desc"]],
   ];
   for (const [what, argv] of cases) {
     it(`${what}: 2, and with --json exactly one JSON error object`, async () => {

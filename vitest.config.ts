@@ -21,7 +21,7 @@ export default defineConfig({
         // as as-sha256 runs its whole suite on both; the codec tests take both builds themselves (FLAVORS).
         test: {
           name: "engine-scalar",
-          include: ["test/engine/**/*.test.ts", "test/device/**/*.test.ts"],
+          include: ["test/engine/**/*.test.ts"],
           env: { VFIO_MIGRATION_WASM: "scalar" },
           testTimeout: 30_000,
           hookTimeout: 30_000,

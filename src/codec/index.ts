@@ -35,3 +35,10 @@ export type { MainRecord, MarkerName } from "./decode-main.js";
 export type { MultifdRecord } from "./decode-multifd.js";
 export type { ReturnPathRecord } from "./decode-return-path.js";
 export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./inspect.js";
+// The parts of an inspected QEMU main stream's records (so their pages document every field).
+export type { InspectMainOptions } from "./inspect-main.js";
+export type { SectionHead, QemuMainReaderOptions } from "./qemu-main.js";
+export type { Configuration } from "./qemu-config.js";
+export type { CommandData } from "./qemu-command.js";
+export type { RamSummary, RamBlock, RamRecord } from "./qemu-ram.js";
+export type { VmstateValue, VmDescription, VmsdDevice, VmsdStruct, VmsdField } from "./qemu-vmstate.js";

@@ -17,6 +17,17 @@ export default defineConfig({
         },
       },
       {
+        // The engine on the scalar WASM build too (the node project gets SIMD where the engine has it),
+        // as as-sha256 runs its whole suite on both; the codec tests take both builds themselves (FLAVORS).
+        test: {
+          name: "engine-scalar",
+          include: ["test/engine/**/*.test.ts"],
+          env: { VFIO_MIGRATION_WASM: "scalar" },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],

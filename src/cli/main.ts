@@ -1,33 +1,7 @@
 #!/usr/bin/env node
-// Entry of the `vfio-migration` command: each subcommand is a module in ./commands exporting `run(argv)`.
-import { VfioMigrationError } from "../errors.js";
-
-const COMMANDS: Record<string, string> = {
-  inspect: "inspect FILE [--json]            list what a QEMU main or multifd stream holds",
-  fsm: "fsm --flags F --from S --to T [--json]   print the kernel's transition path",
-  simulate: "simulate [options]                run a migration of simulated devices in one process",
-  send: "send --connect HOST:PORT [options]  migration source",
-  receive: "receive --listen HOST:PORT [options] migration destination",
-  plan: "plan --link-bandwidth R [options]  predict downtime for each combination of settings",
-};
-
-function usage(): string {
-  return ["usage: vfio-migration <command> [options]", "", ...Object.values(COMMANDS).map((line) => `  ${line}`)].join("\n");
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h") {
-    process.stdout.write(usage() + "\n");
-    return name ? 0 : 2;
-  }
-  if (!Object.hasOwn(COMMANDS, name)) {
-    process.stderr.write(`vfio-migration: unknown command '${name}'\n${usage()}\n`);
-    return 2;
-  }
-  const command = (await import(`./commands/${name}.js`)) as { run(argv: string[]): Promise<number> };
-  return command.run(rest);
-}
+// Entry of the `vfio-migration` command (./dispatch.ts has the command line itself).
+import { EXIT_INTERRUPTED } from "./command.js";
+import { main } from "./dispatch.js";
 
 // A reader that stops early (`| head`) is not an error of ours: end quietly instead of crashing on EPIPE.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -35,13 +9,20 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
+// Ctrl-C: a command that listens for it (send, receive, simulate) cancels and reports, then exits 130; a
+// command that does not, or a second Ctrl-C, ends the process at once with 130.
+let interrupted = false;
+process.on("SIGINT", () => {
+  if (interrupted || process.listenerCount("SIGINT") === 1) process.exit(EXIT_INTERRUPTED);
+  interrupted = true;
+});
+
 main(process.argv.slice(2)).then(
   (status) => {
-    process.exitCode = status;
+    process.exitCode = interrupted && status !== 0 ? EXIT_INTERRUPTED : status;
   },
   (err: unknown) => {
-    const message = err instanceof VfioMigrationError ? `${err.code}: ${err.message}` : String(err);
-    process.stderr.write(`vfio-migration: ${message}\n`);
+    process.stderr.write(`vfio-migration: ${String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,6 +1,7 @@
 // The engine options that simulate, send and receive take from the command line.
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../codec/checksum.js";
 import type { MigrateOptions, MultifdOptions } from "../engine/options.js";
+import { MAX_DOWNTIME_LIMIT_MS } from "../engine/tuning.js";
 import { integer, milliseconds, multifdMode, optionalSize, usageError } from "./options.js";
 
 export interface MigrationArgs {
@@ -26,7 +27,7 @@ export function multifdFrom(args: MigrationArgs): MultifdOptions {
 /** Source-only knobs: convergence and rate limiting. */
 export function sourceTuning(args: MigrationArgs): Pick<MigrateOptions, "downtimeLimitMs" | "maxBandwidth" | "switchoverBandwidth"> {
   return {
-    downtimeLimitMs: milliseconds(args["downtime-limit"], "downtime-limit"),
+    downtimeLimitMs: milliseconds(args["downtime-limit"], "downtime-limit", MAX_DOWNTIME_LIMIT_MS),
     maxBandwidth: optionalSize(args.bandwidth, "bandwidth"),
     switchoverBandwidth: optionalSize(args["switchover-bandwidth"], "switchover-bandwidth"),
   };

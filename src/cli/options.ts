@@ -1,21 +1,23 @@
 // Command-line options shared by simulate, send and receive.
 import type { ParseArgsConfig } from "node:util";
 import { VfioMigrationError } from "../errors.js";
-import { MigrationFlags } from "../fsm/states.js";
+import { parseFlags } from "../fsm/names.js";
 import { parseSize } from "./sizes.js";
 
+// Options that shape a simulated device have no parseArgs default, so `--mtty` can tell which were given;
+// buildDevices() applies the defaults (DEVICE_DEFAULTS).
 export const DEVICE_OPTIONS = {
   devices: { type: "string", default: "1" },
   mtty: { type: "boolean", default: false },
-  "state-size": { type: "string", default: "64MiB" },
+  "state-size": { type: "string" },
   "initial-size": { type: "string" },
-  "dirty-rate": { type: "string", default: "0" },
-  "load-delay": { type: "string", default: "0" },
+  "dirty-rate": { type: "string" },
+  "load-delay": { type: "string" },
   "save-speed": { type: "string" },
   "load-speed": { type: "string" },
-  flags: { type: "string", default: "STOP_COPY,P2P,PRE_COPY" },
-  "p2p-writes": { type: "boolean", default: false },
-  seed: { type: "string", default: "1" },
+  flags: { type: "string" },
+  "p2p-writes": { type: "boolean" },
+  seed: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 export const MIGRATION_OPTIONS = {
@@ -63,9 +65,14 @@ export function integer(text: string, option: string, min: number, max: number):
   return n;
 }
 
-export function milliseconds(text: string, option: string): number {
+/** The longest delay a timer takes (2^31 - 1 ms, about 24.8 days); Node turns anything longer into 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export function milliseconds(text: string, option: string, max = MAX_TIMER_MS): number {
   const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(n)) throw usageError(`--${option}: '${text}' is not a number of milliseconds`);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(n) || n > max) {
+    throw usageError(`--${option}: '${text}' is not a number of milliseconds in 0..${max}`);
+  }
   return n;
 }
 
@@ -73,16 +80,13 @@ export function optionalSize(text: string | undefined, option: string): number |
   return text === undefined ? undefined : parseSize(text, `--${option}`);
 }
 
-/** `STOP_COPY,P2P,PRE_COPY` (or `|`-separated) to flag bits; STOP_COPY is mandatory. */
-export function parseFlags(text: string): number {
-  let flags = 0;
-  for (const name of text.split(/[,|]/).map((s) => s.trim().toUpperCase()).filter(Boolean)) {
-    const bit = (MigrationFlags as unknown as Record<string, number>)[name];
-    if (typeof bit !== "number") throw usageError(`--flags: unknown flag '${name}' (STOP_COPY, P2P, PRE_COPY)`);
-    flags |= bit;
+/** `--flags`: the state machine's own parser, its errors as usage errors. */
+export function flagsOption(text: string): number {
+  try {
+    return parseFlags(text);
+  } catch (err) {
+    throw usageError(`--flags: ${(err as Error).message}`);
   }
-  if (!(flags & MigrationFlags.STOP_COPY)) throw usageError("--flags: STOP_COPY is mandatory");
-  return flags;
 }
 
 /** `HOST:PORT` (IPv6 in brackets). */

@@ -1,5 +1,5 @@
 // The CLI's view of a migration: one JSON object (issue 4's shape) or a readable summary.
-import { flagNames } from "../engine/config.js";
+import { flagNames } from "../fsm/names.js";
 import type { MigrationResult } from "../engine/result.js";
 import type { TraceEntry } from "../engine/trace.js";
 import { formatBytes } from "../report/format.js";
@@ -35,7 +35,7 @@ export function simulateReport(source: MigrationResult, destination: MigrationRe
       const dst = destination.devices[i];
       return {
         name: d.name,
-        flags: flagNames(d.flags),
+        flags: flagNames(d.flags).join("|"),
         sourceDigest: d.digest ?? null,
         destinationDigest: dst?.digest ?? null,
         finalState: completed && dst ? dst.finalState : d.finalState,
@@ -75,13 +75,23 @@ export function sideReport(r: MigrationResult): CliReport {
     bytes: r.bytes,
     devices: r.devices.map((d) => ({
       name: d.name,
-      flags: flagNames(d.flags),
+      flags: flagNames(d.flags).join("|"),
       sourceDigest: own === "source" ? (d.digest ?? null) : null,
       destinationDigest: own === "destination" ? (d.digest ?? null) : null,
       finalState: d.finalState,
     })),
     trace: jsonTrace(r.trace.filter((e) => e.side === own)),
   };
+}
+
+/** Channels listed one by one up to this many; beyond, their total and how many carried nothing. */
+const LISTED_CHANNELS = 4;
+
+function multifdBytes(channels: readonly number[]): string {
+  if (channels.length === 0) return "none";
+  if (channels.length <= LISTED_CHANNELS) return channels.map(formatBytes).join(" + ");
+  const idle = channels.filter((n) => n === 0).length;
+  return `${formatBytes(channels.reduce((a, b) => a + b, 0))} over ${channels.length} channels${idle ? ` (${idle} idle)` : ""}`;
 }
 
 /** A few lines for people. */
@@ -92,7 +102,7 @@ export function summary(report: CliReport): string {
   ];
   if (report.outcome) lines.push(`outcome: ${report.outcome}`);
   if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
-  const multifd = report.bytes.multifd.length ? report.bytes.multifd.map(formatBytes).join(" + ") : "none";
+  const multifd = multifdBytes(report.bytes.multifd);
   lines.push(`bytes: main ${formatBytes(report.bytes.main)}, multifd ${multifd}`);
   for (const d of report.devices) {
     const both = d.sourceDigest !== null && d.destinationDigest !== null;
@@ -119,13 +129,4 @@ export function printReport(report: CliReport, json: boolean): number {
   if (json) process.stdout.write(JSON.stringify(report) + "\n");
   else process.stdout.write(summary(report) + "\n");
   return exitStatus(report);
-}
-
-/** A usage or setup error before any migration ran: exit 2, JSON `{"error":{code,message}}` with --json. */
-export function printUsageError(err: unknown, json: boolean, usage: string): number {
-  const code = (err as { code?: string }).code ?? "ERR_CLI_USAGE";
-  const message = err instanceof Error ? err.message : String(err);
-  if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + "\n");
-  else process.stderr.write(`vfio-migration: ${message}\n${usage}\n`);
-  return 2;
 }

@@ -11,6 +11,9 @@ import { WireFormatError } from "./errors.js";
 import { checkOf, type RunningCheck } from "./main-check.js";
 import { HEADER_ERROR_CODES, headerArea, HeaderError, MAX_HEADER_BYTES, outU64, readQueued, type HeaderArea } from "./wire-wasm.js";
 
+/** The first two bytes of a TLS handshake record (content type 22, version 3.x): a TLS peer on a plain channel. */
+const TLS_HANDSHAKE_RECORD = 0x1603;
+
 export type MarkerName = VfioMarkerName;
 
 export type MainRecord =
@@ -171,7 +174,7 @@ export class MainStreamParser {
       FILE_HEADER_BYTES,
       (wasm, avail) => wasm.exports.readFileHeader(wasm.at, avail, wasm.outPtr),
       (error, out) =>
-        error === HeaderError.FILE_MAGIC ? `stream magic 0x${out[1].toString(16)}, expected 0x5145564d` : `stream version ${out[2]}, expected ${QEMU_VM_FILE_VERSION}`,
+        error === HeaderError.FILE_MAGIC ? `stream magic 0x${out[1].toString(16)}, expected 0x5145564d${out[1] >>> 16 === TLS_HANDSHAKE_RECORD ? " (a TLS handshake: the peer uses TLS, this end does not)" : ""}` : `stream version ${out[2]}, expected ${QEMU_VM_FILE_VERSION}`,
     );
     if (typeof got !== "number") return got;
     const version = headerArea().out[2];

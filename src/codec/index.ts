@@ -39,3 +39,10 @@ export {
   RECOVERY_MAGIC, RECOVERY_VERSION, RECOVERY_QUERY_BYTES, RECOVERY_ANSWER_BYTES, RecoveryOutcome, encodeRecoveryQuery, decodeRecoveryQuery,
   encodeRecoveryAnswer, decodeRecoveryAnswer,
 } from "./recovery.js";
+// The parts of an inspected QEMU main stream's records (so their pages document every field).
+export type { InspectMainOptions } from "./inspect-main.js";
+export type { SectionHead, QemuMainReaderOptions } from "./qemu-main.js";
+export type { Configuration } from "./qemu-config.js";
+export type { CommandData } from "./qemu-command.js";
+export type { RamSummary, RamBlock, RamRecord } from "./qemu-ram.js";
+export type { VmstateValue, VmDescription, VmsdDevice, VmsdStruct, VmsdField } from "./qemu-vmstate.js";

@@ -18,7 +18,7 @@ import { readCommand, type CommandData } from "./qemu-command.js";
 
 export type InspectMarker = { marker: "DEV_DATA_STATE"; length: number; crc32c: number } | { marker: string };
 
-type SectionHead =
+export type SectionHead =
   | { type: "start" | "full"; sectionId: number; idstr: string; instanceId: number; version: number }
   | { type: "part" | "end"; sectionId: number };
 

@@ -1,4 +1,4 @@
-import { MigrationFlags } from "../fsm/states.js";
+import { flagNames } from "../fsm/names.js";
 import type { MigratableDevice } from "../device/types.js";
 import type { MultifdPlan } from "./options.js";
 import { checksumAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../codec/checksum.js";
@@ -22,18 +22,11 @@ export interface SetupConfig {
   devices: { name: string; instanceId: number; flags: string; stopCopySize: number | null }[];
 }
 
-export function flagNames(flags: number): string {
-  const names = [MigrationFlags.STOP_COPY, MigrationFlags.P2P, MigrationFlags.PRE_COPY]
-    .filter((f) => (flags & f) !== 0)
-    .map((f) => MigrationFlags[f]);
-  return names.join("|") || "0";
-}
-
 export function describeDevices(devices: readonly MigratableDevice[]): SetupConfig["devices"] {
   return devices.map((d) => ({
     name: d.name,
     instanceId: d.instanceId,
-    flags: flagNames(d.flags),
+    flags: flagNames(d.flags).join("|") || "0",
     stopCopySize: d.stopCopySize() ?? null,
   }));
 }

@@ -1,5 +1,6 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import type { VfioMigrationError } from "../errors.js";
+import { checkTuning } from "./tuning.js";
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
 import { RunningCheck } from "../codec/main-check.js";
@@ -136,6 +137,7 @@ class SourceSession {
     });
     const unregister: (() => void)[] = [];
     try {
+      checkTuning(this.#o);
       this.#plan = planMultifd(this.#o.multifd);
       this.#checkMultipleDevices();
       this.#cancel.throwIfAborted();
@@ -159,7 +161,8 @@ class SourceSession {
         // File header, our configuration, OPEN_RETURN_PATH; the destination answers CONFIG.
         const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
         returnPath = this.#readReturnPath(channel).then(
-          () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase`)),
+          // Closed in setup without a report: the destination never spoke our protocol (TLS on one end only, a wrong port).
+          () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase${this.#phase === "setup" ? " without a word (TLS on one end only? another service on that port?)" : ""}`)),
           (err: unknown) => this.#peerGone(asError(err)),
         );
         w.putWith(8, writeFileHeader);

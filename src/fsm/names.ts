@@ -36,7 +36,7 @@ export function flagNames(flags: number): string[] {
   return unknown ? [...names, `0x${(unknown >>> 0).toString(16)}`] : names;
 }
 
-/** Parses `STOP_COPY,P2P,PRE_COPY` (also `|` or spaces as separators, any case) into flag bits. */
+/** Parses `STOP_COPY,P2P,PRE_COPY` (also `|` or spaces as separators, any case) into flag bits; STOP_COPY is mandatory (uAPI). */
 export function parseFlags(text: string): number {
   const parts = text.split(/[\s,|]+/).filter(Boolean);
   if (parts.length === 0) throw new UnknownNameError("no migration flags given (e.g. STOP_COPY,P2P,PRE_COPY)");
@@ -48,5 +48,6 @@ export function parseFlags(text: string): number {
     }
     flags |= value;
   }
+  if (!(flags & MigrationFlags.STOP_COPY)) throw new UnknownNameError(`migration flags '${text}' lack STOP_COPY, which every device must support`);
   return flags;
 }

@@ -7,6 +7,8 @@ import { el, escapeXml, pathOf, round, tooltip } from "./svg.js";
 import type { ReportData } from "./types.js";
 
 export const CHANNEL_CHART = 150;
+const LINE_SPREAD = 2.5;
+const MAX_FAN = 12;
 export const PENDING_CHART = 120;
 
 /** The samples that draw the view: those inside it plus one on each side, thinned to about 2 per pixel. */
@@ -58,11 +60,16 @@ export function channelChart(data: ReportData, frame: Frame, top: number): strin
   const max = Math.max(1, ...series.flat().map((s) => s.bytes).filter(Number.isFinite));
   const ticks = byteTicks(max, 4);
   const y = linearScale([0, ticks[ticks.length - 1] || max], [top + CHANNEL_CHART, top]);
+  // Channels that carry the same bytes at the same time would draw one line: each is shifted a little
+  // (at most LINE_SPREAD px between neighbours, the whole fan within MAX_FAN px), so every channel shows.
+  const spread = Math.min(LINE_SPREAD, MAX_FAN / Math.max(1, series.length - 1));
   const lines = series.map((samples, i) => {
     const channel = data.channels[i];
     const total = channel.samples.length ? channel.samples[channel.samples.length - 1].bytes : 0;
+    const shift = (i - (series.length - 1) / 2) * spread;
+    const at = (bytes: number): number => y(bytes) + shift;
     // A step per completed write: bytes arrive when a write completes, not gradually in between.
-    const d = pathOf(samples.flatMap((s, j) => (j === 0 ? [[frame.x(s.t), y(s.bytes)]] : [[frame.x(s.t), y(samples[j - 1].bytes)], [frame.x(s.t), y(s.bytes)]]) as [number, number][]));
+    const d = pathOf(samples.flatMap((s, j) => (j === 0 ? [[frame.x(s.t), at(s.bytes)]] : [[frame.x(s.t), at(samples[j - 1].bytes)], [frame.x(s.t), at(s.bytes)]]) as [number, number][]));
     return el("path", { d, stroke: channelColor(i), class: "series", "data-channel": channel.name }, tooltip(`${channel.name}: ${formatBytes(total)} in all`));
   });
   const ends = endLabels(series.map((samples, i) => ({ text: data.channels[i].name, color: channelColor(i), y: samples.length ? y(samples[samples.length - 1].bytes) : y(0) })), frame, top, top + CHANNEL_CHART);

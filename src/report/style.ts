@@ -28,8 +28,10 @@ h2 { font-size: 15px; margin: 0 0 10px; color: var(--ink); }
 .line { display: inline-block; width: 22px; height: 3px; border-radius: 2px; margin-right: 6px; vertical-align: middle; }
 .dash { display: inline-block; width: 22px; height: 0; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; margin-bottom: 12px; overflow-x: auto; }
-svg.timeline { display: block; font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
-svg .section { font-weight: 650; font-size: 13px; fill: var(--ink); }
+svg.timeline { display: block; width: 100%; height: auto; font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif; }
+svg .section { font-weight: 650; font-size: 13px; fill: var(--ink); paint-order: stroke; stroke: var(--panel); stroke-width: 4px; stroke-linejoin: round; }
+svg .marker-label, svg .end-label { paint-order: stroke; stroke: var(--panel); stroke-width: 3px; stroke-linejoin: round; }
+svg .p2p-mark { stroke: #1d2430; stroke-width: 0.6; }
 svg .device { font-weight: 600; fill: var(--ink); }
 svg .side, svg .tick { fill: var(--muted); font-size: 11px; }
 svg .lane { fill: #f1f3f7; }

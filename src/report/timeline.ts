@@ -33,13 +33,15 @@ export function renderTimeline(data: ReportData, view: TimelineView): string {
   const right = view.width - RIGHT;
   const frame: Frame = { x: linearScale([view.from, view.to], [LEFT, right]), left: LEFT, right, margin: RIGHT, clip: `url(#${view.id}-plot)` };
   const parts: string[] = [];
+  // Section headings reach into the plot: drawn last, over grid and marker lines, on a halo (style.ts).
+  const headings: string[] = [];
   let y = 0;
 
   const labels = markerLabels(data, frame);
   y += labels.height + 6;
   const plotTop = y;
 
-  parts.push(sectionHeading("Device states (source / destination)", y + 17));
+  headings.push(sectionHeading("Device states (source / destination)", y + 17));
   y += HEADING;
   for (const device of data.devices) {
     const initSent = data.markers.filter((m) => m.kind === "DEV_INIT_DATA_SENT" && m.device === device.name).map((m) => m.t);
@@ -49,14 +51,14 @@ export function renderTimeline(data: ReportData, view: TimelineView): string {
 
   if (data.channels.length > 0) {
     const since = view.from > 0 ? `since ${formatMs(view.from)}` : "cumulative";
-    parts.push(sectionHeading(`Bytes sent per channel (${since})`, y + 17));
+    headings.push(sectionHeading(`Bytes sent per channel (${since})`, y + 17));
     y += HEADING;
     parts.push(channelChart(data, frame, y));
     y += CHANNEL_CHART + 10;
   }
 
   if (data.pending.some((s) => s.t >= view.from && s.t <= view.to)) {
-    parts.push(sectionHeading("Pending bytes and threshold (pre-copy)", y + 17));
+    headings.push(sectionHeading("Pending bytes and threshold (pre-copy)", y + 17));
     y += HEADING;
     parts.push(pendingChart(data, frame, y));
     y += PENDING_CHART + 10;
@@ -70,7 +72,7 @@ export function renderTimeline(data: ReportData, view: TimelineView): string {
   return el(
     "svg",
     { xmlns: "http://www.w3.org/2000/svg", class: "timeline", viewBox: `0 0 ${view.width} ${round(height)}`, width: view.width, height: round(height), role: "img" },
-    `<defs>${clip}</defs>${under.join("")}${parts.join("")}${over.join("")}`,
+    `<defs>${clip}</defs>${under.join("")}${parts.join("")}${over.join("")}${headings.join("")}`,
   );
 }
 
@@ -94,6 +96,7 @@ function deviceRows(device: ReportDevice, initSent: readonly number[], frame: Fr
     out.push(el("text", { x: frame.left - 8, y: rowTop + 13, class: "side", "text-anchor": "end" }, side));
     out.push(el("rect", { x: frame.left, y: rowTop, width: frame.right - frame.left, height: ROW, class: "lane" }));
     const bands: string[] = [];
+    const p2pMarks: string[] = [];
     for (const span of stateSpans(changes, end)) {
       const x0 = Math.max(frame.left - 1, frame.x(span.from));
       const x1 = Math.min(frame.right + 1, frame.x(span.to));
@@ -102,14 +105,28 @@ function deviceRows(device: ReportDevice, initSent: readonly number[], frame: Fr
       const where = side === "src" ? "source" : "destination";
       const title = `${device.name} (${where}): ${span.state} from ${formatMs(span.from)} to ${formatMs(span.to)} (${formatMs(span.to - span.from)})`;
       bands.push(el("rect", { x: x0, y: rowTop, width: Math.max(0.8, x1 - x0), height: ROW, fill: style.fill, class: "band", "data-state": span.state }, tooltip(title)));
+      // The P2P quiescing states often last microseconds: marked so they can be seen at any zoom.
+      if (span.state.endsWith("_P2P") && x1 - x0 < P2P_MARK_WIDTH) p2pMarks.push(p2pMark(x0, rowTop, style.fill, span.state, title));
       if (x1 - x0 > span.state.length * CHAR_WIDTH + 8) {
         bands.push(el("text", { x: (x0 + x1) / 2, y: rowTop + 13, fill: style.text, class: "band-label", "text-anchor": "middle" }, span.state));
       }
     }
-    out.push(el("g", { "clip-path": frame.clip }, bands.join("")));
+    out.push(el("g", { "clip-path": frame.clip }, bands.join("") + p2pMarks.join("")));
   });
   out.push(...initSent.filter((t) => t >= frame.x.domain[0] && t <= frame.x.domain[1]).map((t) => initDataSentMark(device.name, frame.x(t), top + ROW / 2)));
   return out.join("");
+}
+
+/** Narrower than this, a *_P2P span gets a mark of this width with a tick above its row. */
+const P2P_MARK_WIDTH = 4;
+
+/** A *_P2P span too short to see: a band of P2P_MARK_WIDTH, outlined, with a small triangle over the row. */
+function p2pMark(x: number, rowTop: number, fill: string, state: string, title: string): string {
+  const tick = `M${round(x - 4)} ${round(rowTop - 5)}L${round(x + 4)} ${round(rowTop - 5)}L${round(x)} ${round(rowTop)}Z`;
+  return (
+    el("rect", { x: round(x - P2P_MARK_WIDTH / 2), y: rowTop, width: P2P_MARK_WIDTH, height: ROW, fill, class: "p2p-mark", "data-state": state }, tooltip(title)) +
+    el("path", { d: tick, fill: "#475569", class: "p2p-mark" }, tooltip(title))
+  );
 }
 
 /** DEV_INIT_DATA_SENT belongs to one device: a diamond on its source row. */

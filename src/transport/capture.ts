@@ -3,8 +3,8 @@
  *
  * @module vfio-migration/capture
  */
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream, mkdirSync, statSync, type WriteStream } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Channel } from "./types.js";
 import { ChannelError } from "./errors.js";
 
@@ -60,12 +60,23 @@ class CaptureFile {
 }
 
 /**
+ * `mkdir -p` one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` never returns for a
+ * path under /proc (it retries ENOENT forever); a single level fails at once. @internal
+ */
+export function makeDirectory(dir: string): void {
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectory(parent);
+  mkdirSync(dir);
+}
+
+/**
  * Records a channel's traffic without changing it: every byte written (once the channel took it)
  * goes to `NAME.out.bin`, every byte read to `NAME.in.bin`. The files are flushed and closed when
  * the channel closes; the returned channel's `closed` settles only after that.
  */
 export function captureChannel(channel: Channel, options: CaptureOptions): Channel {
-  mkdirSync(options.dir, { recursive: true });
+  makeDirectory(options.dir);
   const maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
   const out = new CaptureFile(join(options.dir, `${options.name}.out.bin`), maxBuffered);
   const inbound = new CaptureFile(join(options.dir, `${options.name}.in.bin`), maxBuffered);

@@ -34,8 +34,18 @@ export function socketError(channel: string, err: Error & { code?: string }): Ch
   if (code === "ECONNREFUSED") [typed, what] = ["ERR_CHANNEL_REFUSED", `connection refused (${err.message})`];
   else if (code === "ECONNRESET") [typed, what] = ["ERR_CHANNEL_RESET", "connection reset by peer"];
   else if (code === "EPIPE") [typed, what] = ["ERR_CHANNEL_PEER_CLOSED", "peer closed the connection mid-stream"];
-  else if (TLS_CODE.test(code)) [typed, what] = ["ERR_TLS_HANDSHAKE", `TLS refused: ${err.message} (${code})`];
+  else if (TLS_CODE.test(code)) [typed, what] = ["ERR_TLS_HANDSHAKE", tlsRefusal(err as Error & { code: string; reason?: string })];
   return new ChannelError(typed, channel, what, { cause: err });
+}
+
+/** OpenSSL's reason on one line (its full text holds a newline and its source file), with what it usually means. */
+function tlsRefusal(err: Error & { code: string; reason?: string }): string {
+  const reason = err.reason ?? err.message.split("\n")[0];
+  // A record that is not TLS: the peer speaks plain TCP (or another protocol) on this port.
+  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|HTTP_REQUEST)$/.test(err.code)) {
+    return `TLS refused: the peer does not speak TLS (${reason}); use TLS on both ends or on neither`;
+  }
+  return `TLS refused: ${reason} (${err.code})`;
 }
 
 /**

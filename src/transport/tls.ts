@@ -13,7 +13,8 @@ import { SocketChannel, socketError } from "./socket-channel.js";
 import { closeServer, connectSocket, listen } from "./socket-setup.js";
 import type { SocketAcceptor, TcpConnectOptions, TcpListenOptions } from "./tcp.js";
 
-type Pem = string | Buffer | Array<string | Buffer>;
+/** PEM text (or its bytes), or several. */
+export type Pem = string | Buffer | Array<string | Buffer>;
 
 /** Certificates for both ends. Peers must present a certificate that `ca` signed. */
 export interface TlsOptions {

@@ -3,9 +3,9 @@ import { renderReport } from "../../src/report/index.js";
 import { exampleReport } from "../cli/report-example.js";
 
 /** Renders the report into an isolated iframe, as a browser opening the file would. */
-async function open(html: string): Promise<Document> {
+async function open(html: string, width = 1200): Promise<Document> {
   const frame = document.createElement("iframe");
-  frame.style.width = "1200px";
+  frame.style.width = `${width}px`;
   frame.style.height = "900px";
   const loaded = new Promise((resolve) => (frame.onload = resolve));
   frame.srcdoc = html;
@@ -41,7 +41,16 @@ describe("the report in a real browser", () => {
     }
   });
 
-  it("shows each state span's details on hover (an SVG title) and nothing is fetched", async () => {
+  it("needs no horizontal scrollbar at 1400 px or narrower", async () => {
+    for (const width of [1400, 1000]) {
+      const doc = await open(renderReport(exampleReport()), width);
+      for (const box of [doc.documentElement, ...Array.from(doc.querySelectorAll<HTMLElement>(".panel"))]) {
+        expect(box.scrollWidth, `${box.className || "page"} at ${width} px`).toBeLessThanOrEqual(box.clientWidth);
+      }
+    }
+  });
+
+    it("shows each state span's details on hover (an SVG title) and nothing is fetched", async () => {
     const before = performance.getEntriesByType("resource").length;
     const doc = await open(renderReport(exampleReport()));
     const band = doc.querySelector('rect.band[data-state="STOP_COPY"]')!;

@@ -1,27 +1,12 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-// Runs the built bin (npm test builds first), as a user would.
-const BIN = "dist/cli/main.js";
-const exec = promisify(execFile);
+import { cli as run } from "./in-process.js";
 
 async function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, "fsm", ...args]);
-    return { status: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { status: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const { code, stdout, stderr } = await run("fsm", ...args);
+  return { status: code, stdout, stderr };
 }
 
-describe("vfio-migration fsm (built CLI)", () => {
-  it("is built", () => {
-    expect(existsSync(BIN)).toBe(true);
-  });
-
+describe("vfio-migration fsm", () => {
   it("prints the kernel's path", async () => {
     const out = await cli("--flags", "STOP_COPY,P2P,PRE_COPY", "--from", "RUNNING", "--to", "STOP_COPY");
     expect(out).toEqual({ status: 0, stdout: "RUNNING > RUNNING_P2P > STOP > STOP_COPY\n", stderr: "" });
@@ -55,17 +40,17 @@ describe("vfio-migration fsm (built CLI)", () => {
     expect(JSON.parse(unsupported.stdout).error.code).toBe("ERR_FSM_UNSUPPORTED_STATE");
   });
 
-  it("rejects unknown names and missing or unknown options", async () => {
+  it("rejects unknown names and missing or unknown options as usage errors (exit 2)", async () => {
     const badState = await cli("--from", "RUNNIN", "--to", "STOP", "--json");
-    expect(badState.status).toBe(1);
+    expect(badState.status).toBe(2);
     expect(JSON.parse(badState.stdout).error).toEqual({ code: "ERR_FSM_UNKNOWN_NAME", message: expect.stringContaining("'RUNNIN'") });
     const badFlag = await cli("--flags", "STOP_COPY,DIRTY", "--from", "RUNNING", "--to", "STOP");
-    expect(badFlag.status).toBe(1);
+    expect(badFlag.status).toBe(2);
     expect(badFlag.stderr).toContain("unknown migration flag 'DIRTY'");
     const missing = await cli("--from", "RUNNING", "--json");
-    expect(JSON.parse(missing.stdout).error.code).toBe("ERR_FSM_USAGE");
+    expect(JSON.parse(missing.stdout).error.code).toBe("ERR_CLI_USAGE");
     const unknown = await cli("--from", "RUNNING", "--to", "STOP", "--bogus");
-    expect(unknown.status).toBe(1);
+    expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("--bogus");
   });
 });

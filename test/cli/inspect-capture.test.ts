@@ -2,7 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "./run-cli.js";
+import { cli } from "./in-process.js";
+
+// In this process: the command as src/ has it (the built bin is spawned where only a process shows it).
+const runCli = (args: string[]) => cli(...args);
 
 // A capture of a real migration must read back with inspect: the channels carry a random migration
 // uuid, which a tool without one to compare must accept.

@@ -1,9 +1,7 @@
-// Runs the built CLI (`npm test` builds first) on files this test writes.
-import { execFile } from "node:child_process";
+// Runs the inspect command in this process on files this test writes.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   crc32c, encodeCommand, encodeDataStateHeader, encodeDeviceStatePacket, encodeFileHeader, encodeMarker, encodeMultifdHello,
@@ -11,21 +9,16 @@ import {
 } from "../../src/codec/index.js";
 import { IDSTR, mainStreamFixture, multifdStreamFixture } from "../codec/fixtures.js";
 import { concat, hex } from "../codec/helpers.js";
+import { cli } from "./in-process.js";
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "vfio-inspect-"));
 let files = 0;
 
 async function inspect(bytes: Uint8Array, ...flags: string[]) {
   const file = join(dir, `stream-${files++}.bin`);
   writeFileSync(file, bytes);
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["dist/cli/main.js", "inspect", file, ...flags]);
-    return { status: 0, stdout, stderr };
-  } catch (err) {
-    const { code, stdout, stderr } = err as { code: number; stdout: string; stderr: string };
-    return { status: code, stdout, stderr };
-  }
+  const { code, stdout, stderr } = await cli("inspect", file, ...flags);
+  return { status: code, stdout, stderr };
 }
 
 describe("vfio-migration inspect", () => {
@@ -116,12 +109,12 @@ describe("vfio-migration inspect", () => {
   });
 
   it("reports a missing file and a usage error without a stack trace", async () => {
-    const missing = await run(process.execPath, ["dist/cli/main.js", "inspect", join(dir, "missing.bin"), "--json"]).catch((e: { code: number; stdout: string }) => e);
-    expect((missing as { code: number }).code).toBe(1);
-    expect(JSON.parse((missing as { stdout: string }).stdout).error.code).toBe("ERR_INSPECT_READ");
-    const usage = await run(process.execPath, ["dist/cli/main.js", "inspect"]).catch((e: { code: number; stderr: string }) => e);
-    expect((usage as { code: number }).code).toBe(2);
-    expect((usage as { stderr: string }).stderr).toMatch(/usage: vfio-migration inspect FILE/);
+    const missing = await cli("inspect", join(dir, "missing.bin"), "--json");
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error.code).toBe("ERR_INSPECT_READ");
+    const usage = await cli("inspect");
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/usage: vfio-migration inspect FILE/);
   });
 
   it("says so on stderr without --json", async () => {

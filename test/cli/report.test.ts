@@ -59,6 +59,29 @@ describe("renderReport", () => {
     expect(width("PRE_COPY") / width("STOP_COPY")).toBeCloseTo((2401 - 9) / (2645 - 2403), 1);
   });
 
+  it("draws channels that moved the same bytes at the same time as distinct lines", () => {
+    const same = [{ t: 0, bytes: 0 }, { t: 1000, bytes: 1 << 20 }];
+    const twins: ReportData = { ...data, channels: [0, 1, 2].map((i) => ({ name: `multifd/${i}`, samples: same })) };
+    const paths = tags(fullTimeline(renderReport(twins)), "path", { class: "series" }).filter((t) => t.includes("data-channel="));
+    expect(paths).toHaveLength(3);
+    expect(new Set(paths.map((t) => t.replace(/ stroke="[^"]*"| data-channel="[^"]*"/g, ""))).size).toBe(3);
+  });
+
+  it("marks *_P2P spans too short to see, on both sides, with their state in the tooltip", () => {
+    const marks = tags(full, "rect", { class: "p2p-mark" });
+    // In the example, PRE_COPY_P2P lasts 2 ms on each source device and RUNNING_P2P 3 ms on each destination device, of 2.7 s.
+    expect(marks.filter((t) => t.includes('data-state="PRE_COPY_P2P"'))).toHaveLength(3);
+    expect(marks.filter((t) => t.includes('data-state="RUNNING_P2P"'))).toHaveLength(3);
+    expect(full).toMatch(/<rect [^>]*class="p2p-mark"[^>]*><title>0000:00:04\.0\/vfio \(destination\): RUNNING_P2P from /);
+  });
+
+  it("draws section headings after every line, so no line crosses them", () => {
+    const lastLine = Math.max(full.lastIndexOf("<line "), full.lastIndexOf("<path "));
+    const headings = [...full.matchAll(/<text [^>]*class="section"/g)].map((m) => m.index!);
+    expect(headings.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...headings)).toBeGreaterThan(lastLine);
+  });
+
   it("draws bytes per channel, pending and threshold", () => {
     for (const channel of data.channels) expect(tags(full, "path", { "data-channel": channel.name })).toHaveLength(1);
     expect(tags(full, "path", { class: "series pending" })).toHaveLength(1);

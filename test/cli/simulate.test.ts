@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { CliReport } from "../../src/report/result.js";
-import { runCli } from "./run-cli.js";
+import { cli } from "./in-process.js";
+
+// In this process: the command as src/ has it (the built bin is spawned where only a process shows it).
+const runCli = (args: string[]) => cli(...args);
 
 type Report = CliReport;
 

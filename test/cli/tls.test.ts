@@ -7,7 +7,8 @@ import { buildDevices } from "../../src/cli/devices.js";
 import { DEVICE_OPTIONS } from "../../src/cli/options.js";
 import { init } from "../../src/codec/index.js";
 import { makeTestCerts } from "../support/certs.js";
-import { runCli, sendReceive } from "./run-cli.js";
+import { cli } from "./in-process.js";
+import { sendReceive } from "./run-cli.js";
 
 await init();
 
@@ -71,14 +72,28 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
       expect(destination.status).toBe("failed");
       expect(destination.error.code).toBe("ERR_TLS_HANDSHAKE");
       expect(destination.error.message).toMatch(/^tls\/127\.0\.0\.1:\d+: /);
+      // One line that names the cause, never OpenSSL's raw text with its source file and newline.
+      for (const error of [source.error, destination.error]) expect(error.message).not.toMatch(/\n|openssl|\.c:\d+/);
+      if (sendArgs.length === 0) {
+        expect(destination.error.message).toMatch(/the peer does not speak TLS .*; use TLS on both ends or on neither$/);
+        if (source.error.code === "ERR_PEER_CLOSED") expect(source.error.message).toMatch(/TLS on one end only\?/);
+      }
     });
   }
+
+  it("refuses a TLS sender to a plain receiver, each naming TLS as the cause", async () => {
+    const { send, receive, source, destination } = await pair([], ["--tls-ca", file["ca.cert"]]);
+    expect([send.code, receive.code]).toEqual([1, 1]);
+    expect(source.error).toEqual({ code: "ERR_TLS_HANDSHAKE", message: "main: TLS refused: the peer does not speak TLS (wrong version number); use TLS on both ends or on neither" });
+    expect(destination.error.code).toBe("ERR_WIRE_BAD_MAGIC");
+    expect(destination.error.message).toContain("(a TLS handshake: the peer uses TLS, this end does not)");
+  });
 });
 
 describe("TLS option errors", () => {
   const usage = async (command: "send" | "receive", args: string[]) => {
     const where = command === "send" ? ["--connect", "127.0.0.1:9"] : ["--listen", "127.0.0.1:0"];
-    const r = await runCli([command, ...where, ...args, "--json"]);
+    const r = await cli(command, ...where, ...args, "--json");
     expect(r.code).toBe(2);
     const { error } = JSON.parse(r.stdout);
     expect(error.code).toBe("ERR_CLI_USAGE");

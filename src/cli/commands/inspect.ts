@@ -9,11 +9,18 @@ import { MAX_INSPECT_DESCRIPTION_BYTES, type InspectMainRecord } from "../../cod
 import { pythonJson, StateBuilder } from "../../codec/inspect-state.js";
 import type { VmDescription } from "../../codec/qemu-vmstate.js";
 import { isWireFormatError } from "../../codec/errors.js";
+import { printUsageError } from "../command.js";
+import { usageError } from "../options.js";
 import { isVfioMigrationError, VfioMigrationError } from "../../errors.js";
 import { RamExtractor } from "./inspect-extract.js";
 import { Output } from "./inspect-output.js";
 
-const USAGE = "usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N]";
+const USAGE = `usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N]
+
+Lists what a QEMU main or multifd channel stream holds: sections, markers and commands, or packets.
+--json prints one object; --state and --desc print what QEMU's analyze-migration.py prints (-d state, -d desc);
+--extract DIR writes the RAM pages; --max-packet-bytes caps one packet's payload or one main-channel chunk
+(default 16 MiB; QEMU has no cap).`;
 
 type Mode = "table" | "json" | "state" | "desc";
 
@@ -163,11 +170,12 @@ async function inspectMain(args: Args, out: Output): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (typeof args === "string") {
-    process.stderr.write(`vfio-migration inspect: ${args}\n${USAGE}\n`);
-    return 2;
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
   }
+  const args = parseArgs(argv);
+  if (typeof args === "string") return printUsageError(usageError(args), argv.includes("--json"), USAGE);
   const out = new Output(process.stdout);
   try {
     await init();

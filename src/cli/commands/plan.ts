@@ -2,11 +2,13 @@
 // the real engine on virtual time (src/plan).
 import { plan, type DeviceModel, type Plan, type PlanObjective, type PlanSweep } from "../../plan/index.js";
 import { prepare } from "../command.js";
-import { DEVICE_OPTIONS, integer, milliseconds, multifdMode, onOff, optionalSize, parseFlags, usageError } from "../options.js";
+import { DEVICE_OPTIONS, integer, milliseconds, multifdMode, onOff, optionalSize, flagsOption, usageError } from "../options.js";
 import { describeInputs, formatPlan } from "../plan-table.js";
 import { parseSize } from "../sizes.js";
 import { sweepValues } from "../sweep-values.js";
-import { writePlanReport, checkReportPath } from "../plan-report.js";
+import { writePlanReport } from "../plan-report.js";
+import { checkReportFile } from "../paths.js";
+import { DEVICE_DEFAULTS } from "../devices.js";
 
 const USAGE = `usage: vfio-migration plan --link-bandwidth R [--link-latency MS] [device options] [settings] [--objective downtime|total]
   [--horizon S] [--json] [--report FILE.html]
@@ -51,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     if (args["link-bandwidth"] === undefined) throw usageError("--link-bandwidth is required (bytes/s each way, e.g. 10GB; 0 = unlimited)");
     const objective = args.objective;
     if (objective !== "downtime" && objective !== "total") throw usageError(`--objective: expected downtime or total, got '${objective}'`);
-    if (args.report !== undefined) checkReportPath(args.report);
+    checkReportFile(args.report);
     return {
       device: deviceModel(args),
       link: { bandwidth: parseSize(args["link-bandwidth"], "--link-bandwidth"), latencyMs: milliseconds(args["link-latency"], "link-latency") },
@@ -77,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
 type Args = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { type: "boolean" } ? boolean : string };
 
 function deviceModel(args: Args): DeviceModel {
-  const size = parseSize(args["state-size"]!, "--state-size");
+  const size = parseSize(args["state-size"] ?? DEVICE_DEFAULTS["state-size"], "--state-size");
   if (size < 16 || size > MAX_PLAN_STATE_BYTES) throw usageError(`--state-size: ${size} bytes is outside 16 B..1 PiB`);
   const initialBytes = optionalSize(args["initial-size"], "initial-size");
   if (initialBytes !== undefined && initialBytes > size) throw usageError("--initial-size: larger than --state-size");
@@ -85,11 +87,11 @@ function deviceModel(args: Args): DeviceModel {
     devices: integer(args.devices!, "devices", 1, 64),
     stateSize: size,
     initialBytes,
-    dirtyRate: parseSize(args["dirty-rate"]!, "--dirty-rate"),
-    loadDelayMs: milliseconds(args["load-delay"]!, "load-delay"),
+    dirtyRate: parseSize(args["dirty-rate"] ?? DEVICE_DEFAULTS["dirty-rate"], "--dirty-rate"),
+    loadDelayMs: milliseconds(args["load-delay"] ?? DEVICE_DEFAULTS["load-delay"], "load-delay"),
     saveBytesPerSecond: positiveRate(args["save-speed"], "save-speed"),
     loadBytesPerSecond: positiveRate(args["load-speed"], "load-speed"),
-    flags: parseFlags(args.flags!),
+    flags: flagsOption(args.flags ?? DEVICE_DEFAULTS.flags),
   };
 }
 

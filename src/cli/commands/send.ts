@@ -4,6 +4,7 @@ import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
+import { checkCaptureDir, checkReportFile } from "../paths.js";
 import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, onOff, TIMEOUT_OPTIONS, TIMEOUT_USAGE, timeoutsFrom } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
@@ -34,8 +35,8 @@ export async function run(argv: string[]): Promise<number> {
     tuning: sourceTuning(args),
     timeouts: timeoutsFrom(args),
     cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
-    capture: args.capture,
-    reportFile: args.report,
+    capture: checkCaptureDir(args.capture),
+    reportFile: checkReportFile(args.report),
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;

@@ -7,6 +7,7 @@ import { realClock, type Clock } from "../../clock.js";
 import type { MigratableDevice } from "../../device/types.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError, type MultifdPlace } from "./errors.js";
+import { PeerClosedError } from "../errors.js";
 import type { ChannelTraffic } from "./lanes.js";
 import { DeviceLoad, type DeviceLoadProgress, type LoadContext } from "./load.js";
 import { checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_QUEUED_BYTES, deviceKey, type DeviceTraffic } from "./options.js";
@@ -321,6 +322,12 @@ export class MultifdReceiver {
     // Workers may still be writing what has arrived; fail only if some device lacks packets.
     const incomplete = [...this.loads.values()].filter((load) => !load.hasAllPackets());
     if (incomplete.length === 0) return;
+    // No packet on any channel: the source went away before sending device state here (e.g. killed in
+    // pre-copy); that is the peer closing, not multifd losing data.
+    if (this.channels.every((entry) => entry.traffic.packets === 0)) {
+      this.fail(new PeerClosedError("multifd", "pre-copy: every multifd channel ended before any device state"));
+      return;
+    }
     this.fail(new MultifdError("ERR_MULTIFD_INCOMPLETE", `every multifd channel ended before all device state arrived (${missing.join(", ")})`, {}));
   }
 }

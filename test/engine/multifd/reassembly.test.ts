@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { init } from "../../../src/codec/index.js";
 import { MultifdError, MultifdReceiver, type MultifdReceiveOptions } from "../../../src/engine/multifd/index.js";
 import type { Channel } from "../../../src/transport/types.js";
@@ -70,10 +70,9 @@ describe("multifd reassembly", () => {
     const packets = shuffle([...a.packets, ...b.packets], seed);
     const channelOf = packets.map((_, i) => (i * 7 + seed) % 3);
     await deliver(h.senders, packets, (i) => channelOf[i]);
-    // Everything arrived before SWITCHOVER_START: it is queued, nothing written yet.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Everything arrived before SWITCHOVER_START: once all of it is queued, nothing is written yet.
+    await vi.waitFor(() => expect(h.receiver.progress().map((p) => [p.phase, p.queuedPackets])).toEqual([["queued", 8], ["queued", 5]]));
     expect(h.devices[0].writes).toEqual([]);
-    expect(h.receiver.progress().map((p) => [p.phase, p.queuedPackets])).toEqual([["queued", 8], ["queued", 5]]);
     h.receiver.switchoverStart();
     const report = await h.receiver.finished();
     expect(h.devices[0].loaded()).toEqual(a.data);
@@ -91,9 +90,7 @@ describe("multifd reassembly", () => {
     const a = devicePackets(A, 4, 7);
     h.receiver.switchoverStart();
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 2), (i) => i % 2);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const [progress] = h.receiver.progress();
-    expect(progress).toMatchObject({ phase: "starved", nextIdx: 2, queuedPackets: 2 });
+    await vi.waitFor(() => expect(h.receiver.progress()[0]).toMatchObject({ phase: "starved", nextIdx: 2, queuedPackets: 2 }));
     expect(h.devices[0].loaded().length).toBe(2 * CHUNK);
     await h.senders[1].write(specPacket(a.packets[2]));
     await h.receiver.finished();
@@ -109,8 +106,7 @@ describe("multifd reassembly", () => {
     const a = devicePackets(A, 3, 8);
     h.receiver.switchoverStart();
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 0), (i) => i % 2);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(h.receiver.progress()[0].phase).toBe("starved");
+    await vi.waitFor(() => expect(h.receiver.progress()[0].phase).toBe("starved"));
     h.receiver.abort(new Error("test cancels"));
     await expectFailure(h.receiver.finished(), "ERR_MULTIFD_CANCELLED", {});
     expect(h.receiver.progress()[0].phase).toBe("failed");
@@ -123,7 +119,7 @@ describe("multifd reassembly", () => {
     const h = await harness(2, { names: [A] });
     const a = devicePackets(A, 3, 9);
     await h.senders[0].write(specPacket(a.packets[1]));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await vi.waitFor(() => expect(h.receiver.progress()[0].queuedPackets).toBe(1));
     await h.senders[1].write(specPacket(a.packets[1]));
     await expectFailure(h.receiver.finished(), "ERR_REORDER_DUPLICATE", { device: A, channel: "multifd/1", idx: 1 });
     await h.close();
@@ -135,8 +131,7 @@ describe("multifd reassembly", () => {
     h.receiver.switchoverStart();
     await h.senders[0].write(specPacket(a.packets[0]));
     await h.senders[0].write(specPacket(a.packets[1]));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(h.receiver.progress()[0].nextIdx).toBe(2);
+    await vi.waitFor(() => expect(h.receiver.progress()[0].nextIdx).toBe(2));
     await h.senders[0].write(specPacket(a.packets[0]));
     await expectFailure(h.receiver.finished(), "ERR_REORDER_DUPLICATE", { device: A, channel: "multifd/0", idx: 0 });
     await h.close();
@@ -222,6 +217,14 @@ describe("multifd reassembly", () => {
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 1), (i) => i % 2);
     await Promise.all(h.senders.map((channel) => channel.end()));
     await expectFailure(h.receiver.finished(), "ERR_MULTIFD_INCOMPLETE", {});
+    await h.close();
+  });
+
+  it("reports a source gone before any device state (every channel ended empty) as the peer closing, not as missing data", async () => {
+    const h = await harness(2, { names: [A] });
+    await Promise.all(h.senders.map((channel) => channel.end()));
+    const error = await h.receiver.finished().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: "ERR_PEER_CLOSED", message: "multifd: peer closed the channel during pre-copy: every multifd channel ended before any device state" });
     await h.close();
   });
 });

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
 import { DeviceError, SimulatedDevice } from "../../src/device/index.js";
 import { isVfioMigrationError } from "../../src/errors.js";
-import { PeerFailedError } from "../../src/engine/index.js";
+import { migrate, PeerFailedError } from "../../src/engine/index.js";
+import { memoryNetwork } from "../../src/transport/index.js";
 import { deviceName, runBoth, simulatedPair } from "./support.js";
 
 await init();
@@ -59,4 +60,18 @@ describe("a device's own error", () => {
     expect(run.source.error?.message.startsWith(`${deviceName(0)}: `)).toBe(true);
     expect(run.source.devices[0].finalState).toBe("RUNNING");
   });
+});
+
+describe("the source's tuning options", () => {
+  for (const [option, value] of [["downtimeLimitMs", -5], ["downtimeLimitMs", 2_000_001], ["downtimeLimitMs", Number.NaN], ["maxBandwidth", -1], ["maxBandwidth", Number.POSITIVE_INFINITY], ["switchoverBandwidth", -1]] as const) {
+    it(`refuse ${option}: ${value} with ERR_MIGRATION_OPTIONS before anything changes`, async () => {
+      const { sources } = simulatedPair(1, OPTIONS);
+      const { dialer } = memoryNetwork();
+      const result = await migrate({ devices: sources, dialer, [option]: value });
+      expect(result.status).toBe("failed");
+      expect(result.error?.code).toBe("ERR_MIGRATION_OPTIONS");
+      expect(result.error?.message).toContain(`${option} must be`);
+      expect(result.trace).toEqual([]);
+    });
+  }
 });

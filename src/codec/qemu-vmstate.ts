@@ -61,6 +61,8 @@ function integer(bytes: Uint8Array, signed: boolean): string {
 export class VmstateReader {
   /** Arrays the description compresses (`array_len`) unfolded once per struct, as the tool does. */
   private readonly unfolded = new WeakMap<VmsdStruct, VmsdField[]>();
+  /** Lists made of fields sharing a name (not arrays), so a further one joins them rather than nesting. */
+  private readonly segmented = new WeakSet<VmstateValue[]>();
 
   /** `subject` names the device in errors. */
   constructor(private readonly subject: string) {}
@@ -86,15 +88,16 @@ export class VmstateReader {
     const out: { [name: string]: VmstateValue } = {};
     for (const field of this.fields(desc)) {
       const value = this.field(c, field);
-      if (field.index === undefined) {
-        out[field.name] = value;
-        continue;
+      // An array's elements (`index`) gather in a list, as do fields sharing a name: QEMU 9+ describes an
+      // array of pointers with NULLs as several segments under one name (7.2 makes every name unique).
+      const seen = out[field.name];
+      if (seen === undefined) out[field.name] = field.index === undefined ? value : [value];
+      else if (Array.isArray(seen) && (field.index !== undefined || this.segmented.has(seen))) seen.push(value);
+      else {
+        const list = [seen, value];
+        this.segmented.add(list);
+        out[field.name] = list;
       }
-      const list = (out[field.name] ??= []) as VmstateValue[];
-      if (!Array.isArray(list) || list.length !== field.index) {
-        this.fail("ERR_VMSTATE_BAD_DESCRIPTION", `field ${field.name} index ${field.index} out of order`, c.offset);
-      }
-      list.push(value);
     }
     for (const sub of desc.subsections ?? []) {
       const at = c.offset;

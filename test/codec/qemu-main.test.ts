@@ -21,7 +21,7 @@ const machine = (name: string) => concat(Uint8Array.of(0x07), be32(name.length),
 const subsection = (name: string, ...fields: Uint8Array[]) => concat(Uint8Array.of(0x05), str8(name), be32(1), ...fields);
 const start = (type: number, id: number, idstr: string, instance = 0, version = 1) => concat(Uint8Array.of(type), be32(id), str8(idstr), be32(instance), be32(version));
 const footer = (id: number) => concat(Uint8Array.of(0x7e), be32(id));
-const command = (cmd: number, data = new Uint8Array(0)) => concat(Uint8Array.of(0x08), be16(cmd), be16(data.length), data);
+const command = (cmd: number, data: Uint8Array = new Uint8Array(0)) => concat(Uint8Array.of(0x08), be16(cmd), be16(data.length), data);
 const EOF = Uint8Array.of(0);
 const PAGE = 4096;
 
@@ -218,6 +218,15 @@ describe("devices through the VM description", () => {
     records.forEach((r) => state.add(r));
     expect(pythonJson(state.toObject())).toBe(pythonJson({ "dev (3)": fields }));
     expect(pythonJson({ "é": "\u2603" })).toBe('{\n    "\\u00e9": "\\u2603"\n}');
+  });
+
+  it("gathers array segments sharing a name (QEMU 9+: an array of pointers with NULLs) in one list", async () => {
+    const segmented: VmDescription = {
+      page_size: PAGE,
+      devices: [{ name: "seg", instance_id: 0, fields: [{ name: "ptrs", type: "nullptr", size: 1 }, { name: "ptrs", type: "uint8", size: 1, array_len: 2 }] }],
+    };
+    const records = await read(concat(HEADER, start(0x04, 1, "seg"), hex("30 01 02"), EOF), { description: segmented });
+    expect(records[0]).toMatchObject({ fields: { ptrs: ["nullptr", "0x01", "0x02"] } });
   });
 
   it("reads a stream without footers through the description alone", async () => {

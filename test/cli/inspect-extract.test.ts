@@ -61,6 +61,18 @@ describe("inspect --extract", () => {
     out.close();
   });
 
+  it("takes pages that come before the block list (mapped-ram lists blocks after their regions)", () => {
+    const ram: RamBlock = { name: "pc.ram", length: 2 * PAGE };
+    const page = seededBytes(PAGE, 3);
+    const out = new RamExtractor(join(dir, "mapped"));
+    out.onRam({ kind: "page", block: ram, offset: PAGE, bytes: page });
+    out.onRam({ kind: "blocks", blocks: [ram] });
+    out.close();
+    const file = readFileSync(join(dir, "mapped", "pc.ram"));
+    expect(file.length).toBe(2 * PAGE);
+    expect(new Uint8Array(file.subarray(PAGE))).toEqual(page);
+  });
+
   it("names files after their blocks: characters other than letters, digits, '.', '-' and '_' become '_'", () => {
     expect(blockFileName("/rom@etc/table-loader")).toBe("_rom_etc_table-loader");
     expect(blockFileName("0000:00:02.0/vga.vram")).toBe("0000_00_02.0_vga.vram");

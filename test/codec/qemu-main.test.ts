@@ -54,7 +54,7 @@ describe("QEMU's CONFIGURATION and the ram section", () => {
     HEADER,
     machine("pc-q35-9.2"),
     subsection("configuration/target-page-bits", be32(12)),
-    subsection("configuration/capabilities", be32(2), str8("x-ignore-shared"), str8("mapped-ram")),
+    subsection("configuration/capabilities", be32(2), str8("x-ignore-shared"), str8("zero-page-detection")),
     subsection("configuration/uuid", hex("00112233 4455 6677 8899 aabbccddeeff")),
     start(0x01, 2, "ram", 0, 4),
     ram(0x04, 3 * PAGE),
@@ -79,7 +79,7 @@ describe("QEMU's CONFIGURATION and the ram section", () => {
     const records = await read(stream, { onRam: (r) => pages.push(r) });
     expect(records[0]).toEqual({
       type: "configuration", offset: 8, form: "qemu", machine: "pc-q35-9.2", targetPageBits: 12,
-      capabilities: ["x-ignore-shared", "mapped-ram"], uuid: "00112233-4455-6677-8899-aabbccddeeff",
+      capabilities: ["x-ignore-shared", "zero-page-detection"], uuid: "00112233-4455-6677-8899-aabbccddeeff",
     });
     const blocks = [{ name: "pc.ram", length: 2 * PAGE, address: 0x100000 }, { name: "pc.bios", length: PAGE, address: 0xfffff000 }];
     expect(records[1]).toMatchObject({ type: "start", idstr: "ram", ram: { blocks, eos: true } });
@@ -88,7 +88,7 @@ describe("QEMU's CONFIGURATION and the ram section", () => {
       sectionId: 2,
       ram: { zeroPages: 1, normalPages: 1, xbzrlePages: 1, compressedPages: 1, hooks: 1, multifdFlushes: 1, eos: true },
     });
-    expect(pages.map((p) => ("block" in p ? `${p.kind} ${p.block.name} ${p.offset}` : p.kind))).toEqual([
+    expect(pages.map((p) => ("offset" in p ? `${p.kind} ${p.block.name} ${p.offset}` : p.kind))).toEqual([
       "blocks", "eos", `page pc.ram ${PAGE}`, "zero pc.ram 0", `xbzrle pc.ram ${PAGE}`, "compressed pc.bios 0", "hook", "multifd-flush", "eos",
     ]);
     expect(records.at(-1)).toEqual({ type: "eof" });
@@ -113,6 +113,45 @@ describe("QEMU's CONFIGURATION and the ram section", () => {
     expect(target.subarray(200, 203)).toEqual(hex("aa bb cc"));
     expect(applyXbzrle(hex("ff 7f 01 00"), new Uint8Array(PAGE))).toBe(false); // 16383 is past the page
     expect(applyXbzrle(hex("00 05 aa"), new Uint8Array(PAGE))).toBe(false); // literal run past the data
+  });
+
+  it("walks mapped-ram regions: each block's header, its bitmap, the written pages at their offsets", async () => {
+    const ALIGN = 0x100000;
+    const parts: Uint8Array[] = [
+      HEADER,
+      machine("pc-q35-9.2"),
+      subsection("configuration/capabilities", be32(1), str8("mapped-ram")),
+      start(0x01, 2, "ram", 0, 4),
+      be64(3 * PAGE + 0x04),
+    ];
+    let at = parts.reduce((n, p) => n + p.length, 0);
+    const a = seededBytes(PAGE, 21);
+    const b = seededBytes(PAGE, 22);
+    // Block pc.ram: 2 pages, only page 1 written; block pc.bios: 1 page, written.
+    for (const [name, pages, bitmap, written] of [["pc.ram", 2, 0b10, [null, a]], ["pc.bios", 1, 0b1, [b]]] as const) {
+      const entry = concat(str8(name), be64(pages * PAGE));
+      const bitmapOffset = at + entry.length + 28;
+      const pagesOffset = Math.ceil((bitmapOffset + 1) / ALIGN) * ALIGN;
+      const region = new Uint8Array(pagesOffset + pages * PAGE - bitmapOffset);
+      region[0] = bitmap;
+      written.forEach((page, i) => page && region.set(page, pagesOffset - bitmapOffset + i * PAGE));
+      parts.push(entry, be32(1), be64(PAGE), be64(bitmapOffset), be64(pagesOffset), region);
+      at = pagesOffset + pages * PAGE;
+    }
+    parts.push(be64(0x10), footer(2), EOF);
+    const stream = concat(...parts);
+    const pages: RamRecord[] = [];
+    const records = await read(stream, { onRam: (r) => pages.push(r) }, 65536);
+    expect(records[1]).toMatchObject({
+      type: "start",
+      ram: { blocks: [{ name: "pc.ram", length: 2 * PAGE }, { name: "pc.bios", length: PAGE }], normalPages: 2, zeroPages: 0, eos: true },
+    });
+    const written = pages.filter((p): p is Extract<RamRecord, { kind: "page" }> => p.kind === "page");
+    expect(written.map((p) => [p.block.name, p.offset])).toEqual([["pc.ram", PAGE], ["pc.bios", 0]]);
+    expect(written[0].bytes).toEqual(a);
+    expect(written[1].bytes).toEqual(b);
+    expect(records.at(-1)).toEqual({ type: "eof" });
+    expect(await read(stream, {}, 1000)).toEqual(await read(stream));
   });
 
   const ramStream = (...records: Uint8Array[]) =>

@@ -72,10 +72,10 @@ export class RamExtractor {
     this.files.set(block.name, fd);
   }
 
+  /** The block's file, opened at its first page if the block list has not come yet (mapped-ram lists blocks after their regions). */
   private fd(block: RamBlock): number {
-    const fd = this.files.get(block.name);
-    return fd!; // RamReader refuses a page for a block its block list does not name
-
+    this.open(block);
+    return this.files.get(block.name)!;
   }
 
   private write(block: RamBlock, offset: number, bytes: Uint8Array): void {

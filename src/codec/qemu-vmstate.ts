@@ -59,8 +59,6 @@ function integer(bytes: Uint8Array, signed: boolean): string {
 }
 
 export class VmstateReader {
-  /** Arrays the description compresses (`array_len`) unfolded once per struct, as the tool does. */
-  private readonly unfolded = new WeakMap<VmsdStruct, VmsdField[]>();
   /** Lists made of fields sharing a name (not arrays), so a further one joins them rather than nesting. */
   private readonly segmented = new WeakSet<VmstateValue[]>();
 
@@ -71,32 +69,24 @@ export class VmstateReader {
     throw new WireFormatError(code, message, offset, this.subject);
   }
 
-  private fields(desc: VmsdStruct): VmsdField[] {
-    let fields = this.unfolded.get(desc);
-    if (fields) return fields;
-    fields = [];
-    for (const field of desc.fields ?? []) {
-      if (field.array_len === undefined) fields.push(field);
-      else for (let i = 0; i < field.array_len; i++) fields.push({ ...field, array_len: undefined, index: i });
-    }
-    this.unfolded.set(desc, fields);
-    return fields;
-  }
-
   /** The fields then the subsections of `desc`, read at the cursor. */
   struct(c: Cursor, desc: VmsdStruct): { [name: string]: VmstateValue } {
     const out: { [name: string]: VmstateValue } = {};
-    for (const field of this.fields(desc)) {
-      const value = this.field(c, field);
-      // An array's elements (`index`) gather in a list, as do fields sharing a name: QEMU 9+ describes an
-      // array of pointers with NULLs as several segments under one name (7.2 makes every name unique).
-      const seen = out[field.name];
-      if (seen === undefined) out[field.name] = field.index === undefined ? value : [value];
-      else if (Array.isArray(seen) && (field.index !== undefined || this.segmented.has(seen))) seen.push(value);
-      else {
-        const list = [seen, value];
-        this.segmented.add(list);
-        out[field.name] = list;
+    for (const field of desc.fields ?? []) {
+      // An array's elements (`index`, or `array_len` of them described once) gather in a list, as do fields
+      // sharing a name: QEMU 9+ describes an array of pointers with NULLs as several segments under one
+      // name (7.2 makes every name unique).
+      const indexed = field.index !== undefined || field.array_len !== undefined;
+      for (let i = 0, n = field.array_len ?? 1; i < n; i++) {
+        const value = this.field(c, field);
+        const seen = out[field.name];
+        if (seen === undefined) out[field.name] = indexed ? [value] : value;
+        else if (Array.isArray(seen) && (indexed || this.segmented.has(seen))) seen.push(value);
+        else {
+          const list = [seen, value];
+          this.segmented.add(list);
+          out[field.name] = list;
+        }
       }
     }
     for (const sub of desc.subsections ?? []) {

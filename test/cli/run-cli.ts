@@ -19,7 +19,8 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
       stderr += c;
       options.onStderr?.(stderr, child);
     });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    // "close", not "exit": the process can end before its piped output has all been read.
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 

@@ -5,9 +5,10 @@
 // lists everything. Records come out one at a time, so a stream of any size reads in bounded memory.
 import type { ByteQueue } from "./byte-queue.js";
 import { fromUtf8, parseJsonBytes } from "./bytes.js";
-import { crc32c } from "./crc32c.js";
 import { QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, SectionType } from "./constants.js";
 import { MainStreamParser, type NeedMore } from "./decode-main.js";
+import { CheckedMainReader, collectPayload } from "./inspect-checked.js";
+import { checkOf } from "./main-check.js";
 import { WireFormatError } from "./errors.js";
 import { readConfiguration, type Configuration } from "./qemu-config.js";
 import { Cursor, NEED_MORE } from "./qemu-cursor.js";
@@ -78,6 +79,8 @@ export class QemuMainReader {
   private readonly vfio: MainStreamParser;
   private ram: RamReader | undefined;
   private configuration: Configuration | undefined;
+  /** Set for our own streams with main-channel checks, until their EOF. */
+  private checked: CheckedMainReader | undefined;
 
   constructor(private readonly options: QemuMainReaderOptions) {
     this.devices = options.description ? devicesByKey(options.description) : new Map();
@@ -94,11 +97,17 @@ export class QemuMainReader {
   }
 
   get expecting(): string {
+    if (this.checked && !this.checked.done) return this.checked.expecting;
     return this.state.at;
   }
 
   /** The next record, or need-more. `final`: no more bytes will be pushed. Throws WireFormatError for bad bytes. */
   next(q: ByteQueue, final = false): InspectMainRecord | NeedMore {
+    if (this.checked && !this.checked.done) {
+      const record = this.checked.next(q);
+      if (this.checked.done) this.state = { at: "after-eof" };
+      return record;
+    }
     for (;;) {
       const c = new Cursor(q);
       try {
@@ -157,6 +166,11 @@ export class QemuMainReader {
     switch (type) {
       case SectionType.CONFIGURATION: {
         this.configuration = readConfiguration(c, final);
+        if (this.configuration.form === "json" && checkOf(this.configuration.json, offset + 5)) {
+          // Our stream with main-channel checks: the engine's parser reads (and verifies) it up to EOF.
+          this.vfio.resumeAfterConfiguration(this.configuration.json, offset + 5);
+          this.checked = new CheckedMainReader(this.vfio);
+        }
         return { type: "configuration", offset, ...this.configuration };
       }
       case SectionType.START:
@@ -249,7 +263,6 @@ export class QemuMainReader {
         this.options.onRam?.(record);
         countRamRecord(s.ram, record);
       } else skipTo(pagesOffset + (page + 1) * s.pageSize); // not written: zeros, to the next page
-
     } else this.state = { at: "ram", pending: s.pending, ram: s.ram };
     return undefined;
   }
@@ -257,19 +270,8 @@ export class QemuMainReader {
   /** One record of the engine's VFIO payload parser, which reads straight from the queue. */
   private vfioRecord(c: Cursor, s: Extract<State, { at: "vfio" }>): InspectMainRecord | undefined {
     const record = this.vfio.next(c.q);
-    switch (record.type) {
-      case "need-more":
-        throw NEED_MORE;
-      case "marker":
-        if (record.marker === "DEV_DATA_STATE") {
-          s.data = { marker: "DEV_DATA_STATE", length: record.length ?? 0, crc32c: 0 };
-          s.markers.push(s.data);
-        } else s.markers.push({ marker: record.marker });
-        break;
-      case "data":
-        s.data!.crc32c = crc32c(record.bytes, s.data!.crc32c);
-        break;
-    }
+    if (record.type === "need-more") throw NEED_MORE;
+    collectPayload(s, record);
     return this.vfio.expecting === "footer" ? this.sectionDone(s.pending, c, { markers: s.markers }, false) : undefined;
   }
 

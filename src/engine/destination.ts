@@ -1,5 +1,6 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
@@ -11,7 +12,8 @@ import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
 import { planMultifd, type MultifdPlan, type ReceiveOptions } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
@@ -30,6 +32,7 @@ export function receive(options: ReceiveOptions): Promise<MigrationResult> {
 
 class DestinationSession {
   readonly #o: ReceiveOptions;
+  readonly #clock: Clock;
   readonly #trace: TraceRecorder;
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
@@ -43,13 +46,14 @@ class DestinationSession {
   #ackSent = false;
   #returnPathOpen = false;
   readonly #approved = new Set<VfioLoadHandler>();
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #receiver: MultifdReceiver | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
 
   constructor(options: ReceiveOptions) {
     this.#o = options;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#clock = options.clock ?? realClock;
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "destination", this.#trace));
     this.#vm = options.vm ?? new VmRunState({ running: false });
     this.#cancel = new Cancellation(options.signal);
@@ -57,7 +61,7 @@ class DestinationSession {
   }
 
   async run(): Promise<MigrationResult> {
-    const start = now();
+    const start = this.#clock.now();
     let setupMs = 0;
     let digests: (string | undefined)[] = [];
     const unregister: (() => void)[] = [];
@@ -90,7 +94,7 @@ class DestinationSession {
       for (const h of this.#handlers) await h.loadSetup();
       // `qemu_loadvm_state_switchover_ack_needed`: counted once every device is set up.
       this.#ackPending = this.#ack ? this.#handlers.filter((h) => h.switchoverAckNeeded()).length : 0;
-      setupMs = now() - start;
+      setupMs = this.#clock.now() - start;
       this.#phase = "active";
       this.#progress();
 
@@ -105,14 +109,14 @@ class DestinationSession {
       // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
       await this.#vm.start();
       this.#trace.mark("destination", "VM_START");
-      const loadMs = now() - switchoverAt;
+      const loadMs = this.#clock.now() - switchoverAt;
       this.#phase = "completed";
       this.#progress();
       const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });
       await channel.end();
-      if (!(await settlesWithin(reader.next(), CLOSE_WAIT_MS))) channel.destroy();
+      if (!(await settlesWithin(this.#clock, reader.next(), CLOSE_WAIT_MS))) channel.destroy();
       await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
       return this.#result("completed", undefined, setupMs, start, digests);
     } catch (err) {
@@ -146,6 +150,7 @@ class DestinationSession {
       channels: this.#plan.channels,
       checksum: this.#plan.checksum,
       maxQueuedBytes: this.#o.multifd?.maxQueuedBytes,
+      clock: this.#clock,
       // A load worker's phase change (loading, starved, done) is a progress event.
       onPhase: () => this.#progress(),
     });
@@ -182,6 +187,9 @@ class DestinationSession {
   /** The main loop of `qemu_loadvm_state` until EOF; returns when SWITCHOVER_START arrived. */
   async #load(reader: ChannelReader<"main">): Promise<number> {
     const sections = new Map<number, VfioLoadHandler>();
+    // A device's sections share one id and only the first may be a START (QEMU's rule), so the ids we
+    // keep are never more than our devices, whatever a source sends.
+    const sectionOf = new Map<VfioLoadHandler, number>();
     let current: VfioLoadHandler | undefined;
     let switchoverAt: number | undefined;
     const channel = reader.channel.name;
@@ -193,10 +201,13 @@ class DestinationSession {
         case "full": {
           const h = this.#handlers.find((x) => x.device.name === r.idstr && x.device.instanceId === r.instanceId);
           if (!h) throw new UnknownDeviceError(channel, r.idstr, r.instanceId);
+          const id = sectionOf.get(h);
+          if (r.type === "start" && id !== undefined) throw new ProtocolError(channel, `${h.device.name} started twice (section ids ${id} and ${r.sectionId})`);
+          if (id !== undefined && id !== r.sectionId) throw new ProtocolError(channel, `${h.device.name} has section id ${id}, not ${r.sectionId}`);
           const known = sections.get(r.sectionId);
-          if (r.type === "start" && known) throw new ProtocolError(channel, `section id ${r.sectionId} started twice`);
           if (known && known !== h) throw new ProtocolError(channel, `section id ${r.sectionId} names ${h.device.name}, started for ${known.device.name}`);
           sections.set(r.sectionId, h);
+          sectionOf.set(h, r.sectionId);
           current = h;
           break;
         }
@@ -222,7 +233,7 @@ class DestinationSession {
             this.#returnPathOpen = true;
             if (this.#ack && this.#ackPending === 0) await this.#sendAck();
           } else if (r.command === "SWITCHOVER_START") {
-            switchoverAt = now();
+            switchoverAt = this.#clock.now();
             this.#phase = "device";
             this.#receiver?.switchoverStart();
             this.#progress();
@@ -231,7 +242,7 @@ class DestinationSession {
           }
           break;
         case "eof":
-          return switchoverAt ?? now();
+          return switchoverAt ?? this.#clock.now();
         default:
           throw new ProtocolError(channel, `unexpected ${r.type} record`);
       }
@@ -262,6 +273,7 @@ class DestinationSession {
     const code = (error as { code?: string }).code ?? "ERR_MIGRATION_FAILED";
     const report: DestinationReport = { status: "failed", error: { code, message: error.message } };
     await settlesWithin(
+      this.#clock,
       this.#send({ type: "report", json: report }).then(() => this.#send({ type: "shut", status: 1 })),
       200,
     );
@@ -291,13 +303,13 @@ class DestinationSession {
     });
   }
 
-  #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
+  #result(status: MigrationResult["status"], error: VfioMigrationError | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
     return {
       side: "destination",
       status,
       error,
       setupMs,
-      totalMs: now() - start,
+      totalMs: this.#clock.now() - start,
       downtimeMs: undefined,
       bytes: { main: this.#reader?.bytesRead ?? 0, multifd: this.#multifdReport?.channels.map((c) => c.bytes) ?? [] },
       devices: deviceResults(this.#devices, "destination", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),

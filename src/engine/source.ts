@@ -1,6 +1,8 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
+import { RunningCheck } from "../codec/main-check.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
@@ -19,8 +21,10 @@ import {
 } from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationResult } from "./result.js";
 import { ChannelReader } from "./channel-reader.js";
+import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
 
@@ -50,7 +54,8 @@ class SourceSession {
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
-  readonly #waker = new Waker();
+  readonly #clock: Clock;
+  readonly #waker: Waker;
   readonly #ack: boolean;
   readonly #downtimeLimitMs: number;
   #phase: MigrationPhase = "setup";
@@ -64,9 +69,9 @@ class SourceSession {
   #rate: RateLimiter;
   #pending = 0;
   #peerReport: DestinationReport | undefined;
-  #peerError: Error | undefined;
+  #peerError: VfioMigrationError | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #multifdChannels: Channel[] = [];
   #sender: MultifdSender | undefined;
   #multifdReport: MultifdSendReport | undefined;
@@ -74,13 +79,15 @@ class SourceSession {
 
   constructor(options: MigrateOptions) {
     this.#o = options;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#clock = options.clock ?? realClock;
+    this.#waker = new Waker(this.#clock);
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "source", this.#trace));
     this.#vm = options.vm ?? new VmRunState();
     this.#cancel = new Cancellation(options.signal);
     this.#ack = options.capabilities?.switchoverAck ?? false;
     this.#downtimeLimitMs = options.downtimeLimitMs ?? DEFAULT_DOWNTIME_LIMIT_MS;
-    const t = now();
+    const t = this.#clock.now();
     this.#meter = new ConvergenceMeter(this.#downtimeLimitMs, options.switchoverBandwidth, t);
     this.#rate = new RateLimiter(options.maxBandwidth ?? DEFAULT_MAX_BANDWIDTH, t);
   }
@@ -91,7 +98,7 @@ class SourceSession {
   }
 
   async run(): Promise<MigrationResult> {
-    const start = now();
+    const start = this.#clock.now();
     let setupMs = 0;
     let downtimeMs: number | undefined;
     let digests: (string | undefined)[] = [];
@@ -123,6 +130,8 @@ class SourceSession {
       );
       w.putWith(8, writeFileHeader);
       w.put(encodeConfiguration(config));
+      // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
+      if (this.#plan.checksum !== "none") w.startChecks(new RunningCheck("crc32c"));
       w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
       await w.flush();
       const differences = compareConfigs(config, await this.#waitPeer(peerConfig));
@@ -136,14 +145,14 @@ class SourceSession {
       for (const h of this.#handlers) unregister.push(this.#vm.addHandler(h));
       for (const h of this.#handlers) await this.#vm.exclusive(() => h.saveSetup(w));
       await w.flush();
-      setupMs = now() - start;
+      setupMs = this.#clock.now() - start;
 
       this.#phase = "active";
       await this.#precopy(w);
 
       // Switchover: stop the VM (two passes), lift the rate limit, SWITCHOVER_START, completion.
       this.#phase = "device";
-      const downtimeStart = now();
+      const downtimeStart = this.#clock.now();
       this.#trace.mark("source", "VM_STOP");
       if (this.#vm.running) {
         stoppedVm = true;
@@ -163,7 +172,7 @@ class SourceSession {
       await Promise.all(this.#multifdChannels.map((c) => c.end()));
       const status = await this.#waitPeer(shut);
       if (status !== 0) throw this.#peerError ?? new PeerFailedError("destination", "SHUT with error flag " + status);
-      downtimeMs = now() - downtimeStart;
+      downtimeMs = this.#clock.now() - downtimeStart;
       this.#phase = "completed";
       // The state stays frozen after the stop, so this is the state at switchover.
       digests = takeDigests(this.#devices);
@@ -214,7 +223,7 @@ class SourceSession {
     for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
     await ending;
     // The destination ends its side after SHUT; a peer that does not is cut off.
-    if (!(await settlesWithin(returnPath, CLOSE_WAIT_MS))) channel.destroy();
+    if (!(await settlesWithin(this.#clock, returnPath, CLOSE_WAIT_MS))) channel.destroy();
   }
 
   async #dial(): Promise<Channel> {
@@ -241,7 +250,7 @@ class SourceSession {
     for (;;) {
       this.#cancel.throwIfAborted();
       if (this.#peerError) throw this.#peerError;
-      const t = now();
+      const t = this.#clock.now();
       if (this.#meter.update(t)) this.#progress();
       let pending = this.#handlers.reduce((sum, h) => sum + h.pendingEstimate(), 0);
       if (pending < this.#meter.thresholdBytes) pending = this.#handlers.reduce((sum, h) => sum + h.pendingExact(), 0);
@@ -252,7 +261,7 @@ class SourceSession {
       for (const h of this.#handlers) {
         if (!h.isActiveIterate()) continue;
         // Waits out a used-up window; the check after waking opens the next one.
-        for (let delay = this.#rate.delayMs(now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(now())) {
+        for (let delay = this.#rate.delayMs(this.#clock.now()); delay > 0 && !this.#forceSwitchover && !this.#cancel.aborted; delay = this.#rate.delayMs(this.#clock.now())) {
           await this.#waker.sleep(delay);
         }
         if (this.#forceSwitchover || this.#cancel.aborted) break;
@@ -289,23 +298,29 @@ class SourceSession {
         this.#acked = true;
         this.#waker.wake();
         return;
-      case "report":
-        this.#peerReport = m.json as DestinationReport;
-        if (this.#peerReport.status === "failed" && this.#peerReport.error) {
-          this.#peerError ??= new PeerFailedError("destination", `${this.#peerReport.error.code}: ${this.#peerReport.error.message}`, this.#peerReport.error.code);
+      case "report": {
+        const report = parseReport(m.json);
+        if (typeof report === "string") throw new ProtocolError("main", `destination's REPORT ${report}`);
+        this.#peerReport = report;
+        if (report.status === "failed" && report.error) {
+          this.#peerError ??= new PeerFailedError("destination", `${report.error.code}: ${report.error.message}`, report.error.code);
         }
         return;
-      case "shut":
-        if (m.status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
-        this.#shut?.(m.status);
+      }
+      case "shut": {
+        // SHUT(0) after a REPORT of failure contradicts itself: the failure wins.
+        const status = m.status === 0 && this.#peerReport?.status === "failed" ? 1 : m.status;
+        if (status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
+        this.#shut?.(status);
         return;
+      }
       default:
         throw new ProtocolError("main", `unexpected return-path message ${m.type}`);
     }
   }
 
   /** The return path ended or failed: anything still waiting on the peer fails with this. */
-  #peerGone(err: Error): void {
+  #peerGone(err: VfioMigrationError): void {
     if (this.#phase === "completed") return;
     this.#peerError ??= err;
     this.#waker.wake();
@@ -377,7 +392,7 @@ class SourceSession {
 
   #result(
     status: MigrationResult["status"],
-    error: Error | undefined,
+    error: VfioMigrationError | undefined,
     setupMs: number,
     start: number,
     downtimeMs: number | undefined,
@@ -388,7 +403,7 @@ class SourceSession {
       status,
       error,
       setupMs,
-      totalMs: now() - start,
+      totalMs: this.#clock.now() - start,
       downtimeMs,
       bytes: this.#bytes(),
       devices: deviceResults(this.#devices, "source", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),
@@ -402,8 +417,8 @@ class SourceSession {
  * Our own error names the cause unless it is only the symptom of the destination failing (the
  * channel reset or closed under us): then the destination's report says why.
  */
-function preferPeerError(own: Error, peer: Error | undefined): Error {
+function preferPeerError(own: VfioMigrationError, peer: VfioMigrationError | undefined): VfioMigrationError {
   if (!peer) return own;
-  const code = (own as { code?: string }).code ?? "";
+  const code = own.code;
   return /^ERR_CHANNEL_/.test(code) || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
 }

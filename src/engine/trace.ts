@@ -1,5 +1,8 @@
 import { DeviceState } from "../fsm/states.js";
 import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
+import { realClock, type Clock } from "../clock.js";
+import { DeviceError } from "../device/errors.js";
+import { isVfioMigrationError } from "../errors.js";
 
 export type Side = "source" | "destination";
 
@@ -29,13 +32,24 @@ export interface TraceEvent {
 export class TraceRecorder {
   readonly entries: TraceEntry[] = [];
   readonly events: TraceEvent[] = [];
-  readonly #start = performance.now();
-  /** The recorder's start on the shared wall clock (ms), so recorders in different workers can be merged. */
-  readonly origin = performance.timeOrigin + this.#start;
+  readonly #clock: Clock;
+  readonly #start: number;
+  /**
+   * The recorder's start on the shared wall clock (ms), so recorders in different workers can be
+   * merged; on any other clock, its start on that clock.
+   */
+  readonly origin: number;
+
+  /** Times entries on `clock` (default the real one); share the clock the migration runs on. */
+  constructor(clock: Clock = realClock) {
+    this.#clock = clock;
+    this.#start = clock.now();
+    this.origin = clock === realClock ? performance.timeOrigin + this.#start : this.#start;
+  }
 
   /** ms since the recorder started. */
   now(): number {
-    return performance.now() - this.#start;
+    return this.#clock.now() - this.#start;
   }
 
   record(side: Side, device: string, state: DeviceState): void {
@@ -67,7 +81,11 @@ export class TracedDevice implements MigratableDevice {
     this.#side = side;
     this.#trace = trace;
     this.#last = inner.state;
+    if (inner.digest) this.digest = () => inner.digest!();
   }
+
+  /** The device's own digest, if it has one. */
+  readonly digest?: () => string;
 
   get inner(): MigratableDevice {
     return this.#inner;
@@ -106,28 +124,41 @@ export class TracedDevice implements MigratableDevice {
   }
 
   read(buf: Uint8Array): Promise<number> {
-    return this.#inner.read(buf);
+    return this.#inner.read(buf).catch(this.#named);
   }
   write(bytes: Uint8Array): Promise<void> {
-    return this.#inner.write(bytes);
+    return this.#inner.write(bytes).catch(this.#named);
   }
   precopyInfo(): PrecopyInfo {
-    return this.#inner.precopyInfo();
+    try {
+      return this.#inner.precopyInfo();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
   stopCopySize(): number | undefined {
-    return this.#inner.stopCopySize();
+    try {
+      return this.#inner.stopCopySize();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
   saveConfig(): Uint8Array {
-    return this.#inner.saveConfig();
+    try {
+      return this.#inner.saveConfig();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
   loadConfig(blob: Uint8Array): Promise<void> {
-    return this.#inner.loadConfig(blob);
+    return this.#inner.loadConfig(blob).catch(this.#named);
   }
-  /** The device's own digest, if it has one. */
-  get digest(): (() => string) | undefined {
-    const inner = this.#inner;
-    return inner.digest ? () => inner.digest!() : undefined;
-  }
+
+  /** A device's own error (not one of ours) becomes ERR_DEVICE_FAILED, named after the device, the original as `cause`. */
+  readonly #named = (err: unknown): never => {
+    if (isVfioMigrationError(err)) throw err;
+    throw new DeviceError("ERR_DEVICE_FAILED", this.#inner.name, err instanceof Error ? err.message : String(err), { cause: err });
+  };
 
   #observe(): void {
     const now = this.#inner.state;

@@ -1,4 +1,5 @@
-import type { Channel, Dialer } from "./types.js";
+import { realClock, type Clock } from "../clock.js";
+import type { Acceptor, Channel, Dialer } from "./types.js";
 import { ChannelError, destroyedError } from "./errors.js";
 
 /** How a shaped link treats what is written into it (the write direction of the wrapped channel). */
@@ -11,20 +12,24 @@ export interface LinkShape {
   dropAfterBytes?: number;
   /** Flip every bit of the byte at this offset of the written stream (0-based). */
   corruptByte?: number;
-  /** Time source for pacing and latency; default the real one (performance.now, setTimeout). */
-  clock?: LinkClock;
+  /** A wire this channel shares with others: its bandwidth (not `bandwidth`) caps them all together. */
+  wire?: Wire;
+  /** Time source for pacing and latency; default the real one. A simulation passes a VirtualClock. */
+  clock?: Clock;
 }
 
-/** A clock the link paces by: a simulation passes a virtual one. */
-export interface LinkClock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
+/**
+ * One physical link that several channels cross (a migration's main and multifd channels share one
+ * NIC): channels shaped with the same Wire take turns at its bandwidth instead of each having its own.
+ */
+export class Wire {
+  /** When the wire is free for the next slice, on the channels' clock. @internal */
+  nextSendAt = 0;
 
-const realClock: LinkClock = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-};
+  constructor(readonly bandwidth: number) {
+    if (!(bandwidth >= 0)) throw new RangeError(`wire bandwidth must not be negative, got ${bandwidth}`);
+  }
+}
 
 interface Queued {
   bytes: Uint8Array;
@@ -45,19 +50,23 @@ class ShapedChannel implements Channel {
   private lineBytes = 0;
   private readonly lineLimit: number;
   private forwarded = 0;
-  private nextSendAt = 0;
+  /** This channel's own pacing, or the wire it shares. */
+  private readonly pacing: { nextSendAt: number };
+  private readonly bandwidth: number;
   private pumping = false;
   private failure: Error | undefined;
   private ending: Promise<void> | undefined;
   private spaceWaiters: Array<() => void> = [];
   private drainWaiters: Array<() => void> = [];
-  private readonly clock: LinkClock;
+  private readonly clock: Clock;
 
   constructor(
     private readonly inner: Channel,
     private readonly shape: LinkShape,
   ) {
-    const bandwidth = shape.bandwidth ?? 0;
+    const bandwidth = shape.wire?.bandwidth ?? shape.bandwidth ?? 0;
+    this.bandwidth = bandwidth;
+    this.pacing = shape.wire ?? { nextSendAt: 0 };
     if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0) throw new RangeError(`${inner.name}: bandwidth and latency must not be negative`);
     this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
     this.clock = shape.clock ?? realClock;
@@ -124,21 +133,23 @@ class ShapedChannel implements Channel {
     try {
       while (this.line.length > 0 && !this.failure) {
         const head = this.line[0];
-        const wait = Math.max(head.due, this.nextSendAt) - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait);
-        if (this.failure) return;
-        const bandwidth = this.shape.bandwidth ?? 0;
+        const bandwidth = this.bandwidth;
         const sliceLength = bandwidth > 0 ? Math.max(MIN_SLICE, Math.floor(bandwidth / 100)) : head.bytes.length;
         let slice = head.bytes.subarray(0, Math.min(sliceLength, head.bytes.length));
         const cut = this.shape.dropAfterBytes !== undefined && this.forwarded + slice.length >= this.shape.dropAfterBytes;
         if (cut) slice = slice.subarray(0, this.shape.dropAfterBytes! - this.forwarded);
+        // Reserve the slice's time on the link before waiting, so channels sharing a wire take turns.
+        const start = Math.max(head.due, this.pacing.nextSendAt, this.clock.now());
+        if (bandwidth > 0) this.pacing.nextSendAt = start + (slice.length * 1000) / bandwidth;
+        const wait = start - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait);
+        if (this.failure) return;
         this.corrupt(slice);
         if (slice.length > 0) await this.inner.write(slice);
         this.forwarded += slice.length;
         if (cut) {
           return this.fail(new ChannelError("ERR_CHANNEL_FAULT", this.name, `injected fault: link dropped after ${this.forwarded} bytes`));
         }
-        if (bandwidth > 0) this.nextSendAt = Math.max(this.nextSendAt, this.clock.now()) + (slice.length * 1000) / bandwidth;
         head.bytes = head.bytes.subarray(slice.length);
         if (head.bytes.length === 0) this.line.shift();
         this.lineBytes -= slice.length;
@@ -169,5 +180,16 @@ export function shapeDialer(dialer: Dialer, shape: LinkShape | ((name: string) =
       const channel = await dialer.dial(name, signal);
       return shapeChannel(channel, typeof shape === "function" ? shape(name) : shape);
     },
+  };
+}
+
+/** An Acceptor whose accepted channels are shaped in their write direction (the destination's replies). */
+export function shapeAcceptor(acceptor: Acceptor, shape: LinkShape | ((name: string) => LinkShape)): Acceptor {
+  return {
+    async accept(signal?: AbortSignal): Promise<Channel> {
+      const channel = await acceptor.accept(signal);
+      return shapeChannel(channel, typeof shape === "function" ? shape(channel.name) : shape);
+    },
+    close: () => acceptor.close(),
   };
 }

@@ -5,6 +5,8 @@ export const CLI = "dist/cli/main.js";
 
 export interface CliRun {
   code: number | null;
+  /** The signal that killed the process, if one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -20,7 +22,7 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
       options.onStderr?.(stderr, child);
     });
     // "close", not "exit": the process can end before its piped output has all been read.
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 

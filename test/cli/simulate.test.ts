@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CliReport } from "../../src/cli/report.js";
+import type { CliReport } from "../../src/report/result.js";
 import { runCli } from "./run-cli.js";
 
 type Report = CliReport;
@@ -87,7 +87,7 @@ describe("vfio-migration simulate --json", () => {
   it("exits 2 with a JSON error for bad options", async () => {
     const r = await runCli(["simulate", "--state-size", "lots", "--json"]);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "ERR_CLI_USAGE", message: "--state-size: 'lots' is not a size (e.g. 60, 300MB, 100MiB, 2GiB)" } });
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "ERR_CLI_USAGE", message: "--state-size: 'lots' is not a size (e.g. 60, 300MB, 100MiB, 2GiB, 1TiB)" } });
     const plain = await runCli(["simulate", "--frobnicate"]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain("--frobnicate");

@@ -8,7 +8,7 @@ import { printReport, sideReport } from "../report.js";
 import { destinationAcceptor, TLS_RECEIVE_OPTIONS, TLS_RECEIVE_USAGE, tlsFrom } from "../tls-options.js";
 
 const USAGE = `usage: vfio-migration receive --listen HOST:PORT [device options as for simulate] [--switchover-ack]
-  [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--json]
+  [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--json]
   ${TLS_RECEIVE_USAGE}
 Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), then waits for one migration.`;
 
@@ -24,16 +24,24 @@ export async function run(argv: string[]): Promise<number> {
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const acceptor = await destinationAcceptor(setup.listen, setup.tls);
-  process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  // SIGTERM (service managers, `kill`) is a request to stop like Ctrl-C: the cancel path, never a silent death.
+  // Both are handled before "listening on" is printed, so whoever reacts to that line is heard.
   process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const acceptor = await destinationAcceptor(setup.listen, setup.tls).catch((err: unknown) => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    throw err;
+  });
+  process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   try {
     const result = await receive({ devices: setup.devices, acceptor, capabilities: setup.capabilities, multifd: setup.multifd, signal: controller.signal });
     return printReport(sideReport(result), json);
   } finally {
     process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await acceptor.close();
   }
 }

@@ -1,8 +1,9 @@
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
+import { realClock, type Clock } from "../../clock.js";
 import type { MigratableDevice } from "../../device/types.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError, type MultifdPlace } from "./errors.js";
@@ -19,8 +20,8 @@ export interface MultifdReceiveOptions {
   otherDevices?: readonly MigratableDevice[];
   /** Number of multifd channels that will be added. */
   channels: number;
-  /** The CRC32C extension was negotiated. */
-  checksum?: boolean;
+  /** The CHECKSUM extension's negotiated algorithm (`true`: CRC32C). */
+  checksum?: ChecksumOption;
   /** Largest packet data the sender may send (its `maxChunkBytes`); bounds next_packet_size. */
   maxChunkBytes?: number;
   /**
@@ -32,6 +33,8 @@ export interface MultifdReceiveOptions {
   reorderWindow?: number;
   /** Told whenever a device's load worker changes phase, e.g. to "starved" while its next idx is missing. */
   onPhase?: (progress: DeviceLoadProgress) => void;
+  /** Times the load workers' starved spells (default the real clock). */
+  clock?: Clock;
 }
 
 /** What the receiver took in, per channel and per device. */
@@ -49,7 +52,7 @@ const DEFAULT_REORDER_WINDOW = 65536;
  * load worker per device. `finished()` settles when every device has loaded its config.
  */
 export class MultifdReceiver {
-  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase">>;
+  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase" | "clock">>;
   private readonly arena: Arena;
   private readonly pool: SlotPool;
   private readonly scanner: MultifdScanner;
@@ -82,7 +85,7 @@ export class MultifdReceiver {
     for (const [name, value] of [["maxChunkBytes", maxChunkBytes], ["maxQueuedBytes", maxQueuedBytes], ["channels", channels], ["reorderWindow", reorderWindow]] as const) {
       checkSize(name, value);
     }
-    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + CHECKSUM_BYTES;
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + MAX_CHECKSUM_BYTES;
     // One slot per channel to read into, the queue's share, and one per device so that every
     // device's next packet finds a slot even when the queue is full before switchover.
     this.queueSlots = Math.max(1, Math.ceil(maxQueuedBytes / maxChunkBytes));
@@ -113,6 +116,7 @@ export class MultifdReceiver {
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
       onPhase: options.onPhase,
+      clock: options.clock ?? realClock,
     };
     for (const device of devices) {
       const key = deviceKey(device.name, device.instanceId);

@@ -39,8 +39,9 @@ export {
   RECOVERY_MAGIC, RECOVERY_VERSION, RECOVERY_QUERY_BYTES, RECOVERY_ANSWER_BYTES, RecoveryOutcome, encodeRecoveryQuery, decodeRecoveryQuery,
   encodeRecoveryAnswer, decodeRecoveryAnswer,
 } from "./recovery.js";
-// The parts of an inspected QEMU main stream's records (so their pages document every field).
-export type { InspectMainOptions } from "./inspect-main.js";
+// The inspector's main-stream reader and the parts of its records (so their pages document every field).
+export { inspectMainStream, inspectMainBatches, findVmDescription, type InspectMainOptions } from "./inspect-main.js";
+export { StateBuilder, pythonJson } from "./inspect-state.js";
 export type { SectionHead, QemuMainReaderOptions } from "./qemu-main.js";
 export type { Configuration } from "./qemu-config.js";
 export type { CommandData } from "./qemu-command.js";

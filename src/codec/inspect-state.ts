@@ -13,7 +13,9 @@ export class StateBuilder {
   add(record: InspectMainRecord): void {
     if (!("sectionId" in record)) return;
     let entry = this.sections.get(record.sectionId);
-    if (record.type === "start" || record.type === "full") {
+    // A START or FULL replaces what its section id held, as in QEMU's tool; a VFIO device's FULL (its config
+    // after its iterable END, same id) adds to its markers instead.
+    if ((record.type === "start" || record.type === "full") && !(entry && "markers" in record)) {
       entry = { key: `${record.idstr} (${record.sectionId})`, value: {} };
       this.sections.set(record.sectionId, entry);
     }

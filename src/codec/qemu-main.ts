@@ -12,7 +12,7 @@ import { checkOf } from "./main-check.js";
 import { WireFormatError } from "./errors.js";
 import { readConfiguration, type Configuration } from "./qemu-config.js";
 import { Cursor, NEED_MORE } from "./qemu-cursor.js";
-import { countRamRecord, emptyRamSummary, RamReader, type RamRecord, type RamSummary } from "./qemu-ram.js";
+import { countRamRecord, emptyRamSummary, RamReader, type MappedRamRegion, type RamRecord, type RamSummary } from "./qemu-ram.js";
 import { devicesByKey, VmstateReader, type VmDescription, type VmsdDevice, type VmstateValue } from "./qemu-vmstate.js";
 import { readCommand, type CommandData } from "./qemu-command.js";
 
@@ -62,6 +62,8 @@ type State =
   | { at: "header" }
   | { at: "top" }
   | { at: "ram"; pending: Pending; ram: RamSummary }
+  /** mapped-ram: walking a block's region (bitmap, then pages at their offsets) up to its end. */
+  | { at: "mapped"; pending: Pending; ram: RamSummary; region: MappedRamRegion; pageSize: number; bitmap?: Uint8Array }
   | { at: "vfio"; pending: Pending; markers: InspectMarker[]; data?: { marker: "DEV_DATA_STATE"; length: number; crc32c: number } }
   | { at: "device"; pending: Pending; device: VmsdDevice; reader: VmstateReader }
   /** No description for this section: its end is the next footer naming it. */
@@ -129,6 +131,8 @@ export class QemuMainReader {
         return this.top(c, final);
       case "ram":
         return this.ramRecord(c, s);
+      case "mapped":
+        return this.mappedRegion(c, s);
       case "vfio":
         return this.vfioRecord(c, s);
       case "device": {
@@ -205,7 +209,7 @@ export class QemuMainReader {
     const section = this.sections.get(head.sectionId)!;
     const pending = { head, offset };
     if (section.kind === "ram") {
-      this.ram ??= new RamReader({ pageSize: this.pageSize(), ignoreShared: this.hasCapability("x-ignore-shared") });
+      this.ram ??= new RamReader({ pageSize: this.pageSize(), ignoreShared: this.hasCapability("x-ignore-shared"), mappedRam: this.hasCapability("mapped-ram") });
       this.state = { at: "ram", pending, ram: emptyRamSummary() };
     } else if (section.kind === "vfio") {
       this.vfio.enterPayload(head.sectionId);
@@ -230,9 +234,37 @@ export class QemuMainReader {
 
   private ramRecord(c: Cursor, s: { pending: Pending; ram: RamSummary }): InspectMainRecord | undefined {
     const record = this.ram!.read(c);
+    if (record.kind === "mapped-region") {
+      if (!record.shared) this.state = { at: "mapped", pending: s.pending, ram: s.ram, region: record, pageSize: this.pageSize() };
+      return undefined;
+    }
     this.options.onRam?.(record);
     countRamRecord(s.ram, record);
     return record.kind === "eos" ? this.sectionDone(s.pending, c, { ram: s.ram }) : undefined;
+  }
+
+  /** One step through a mapped-ram region: what lies before the bitmap, the bitmap, one page, or the rest. */
+  private mappedRegion(c: Cursor, s: Extract<State, { at: "mapped" }>): undefined {
+    const { block, bitmapOffset, pagesOffset } = s.region;
+    const end = pagesOffset + block.length;
+    const at = c.offset;
+    const skipTo = (target: number) => {
+      const n = Math.min(target - at, c.available);
+      if (n === 0) throw NEED_MORE;
+      c.skip(n);
+    };
+    if (at < bitmapOffset) skipTo(bitmapOffset);
+    else if (!s.bitmap) s.bitmap = c.bytes(Math.ceil(block.length / s.pageSize / 8)).slice();
+    else if (at < pagesOffset) skipTo(pagesOffset);
+    else if (at < end) {
+      const page = Math.floor((at - pagesOffset) / s.pageSize);
+      if ((s.bitmap[page >> 3] >> (page & 7)) & 1) {
+        const record: RamRecord = { kind: "page", block, offset: page * s.pageSize, bytes: c.bytes(s.pageSize) };
+        this.options.onRam?.(record);
+        countRamRecord(s.ram, record);
+      } else skipTo(pagesOffset + (page + 1) * s.pageSize); // not written: zeros, to the next page
+    } else this.state = { at: "ram", pending: s.pending, ram: s.ram };
+    return undefined;
   }
 
   /** One record of the engine's VFIO payload parser, which reads straight from the queue. */

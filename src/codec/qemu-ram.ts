@@ -27,9 +27,25 @@ export interface RamBlock {
   address?: number;
 }
 
+/**
+ * mapped-ram (QEMU 9.0+ file migration): each block of the block list is followed by a header
+ * (`be32 version 1 | be64 page size | be64 bitmap offset | be64 pages offset`), and the stream goes on at
+ * pages offset + the block's length: the bitmap (bit n, little-endian order, set when page n was written)
+ * and the pages, each at its fixed file offset, lie in between.
+ */
+export interface MappedRamRegion {
+  block: RamBlock;
+  bitmapOffset: number;
+  pagesOffset: number;
+  /** A shared block under x-ignore-shared: no region (both offsets 0). */
+  shared: boolean;
+}
+
 /** What one RAM record carried. */
 export type RamRecord =
   | { kind: "blocks"; blocks: RamBlock[] }
+  /** mapped-ram: a block's region follows (the main reader walks it); more blocks of the list may follow it. */
+  | ({ kind: "mapped-region" } & MappedRamRegion)
   /** `size`: the page size, which a zero page fills. */
   | { kind: "zero"; block: RamBlock; offset: number; fill: number; size: number }
   | { kind: "page"; block: RamBlock; offset: number; bytes: Uint8Array }
@@ -88,12 +104,18 @@ export interface RamReaderOptions {
   pageSize: number;
   /** The x-ignore-shared capability (from the CONFIGURATION's capabilities): each block carries its address. */
   ignoreShared: boolean;
+  /** The mapped-ram capability: each block of the list carries a header and its region. */
+  mappedRam?: boolean;
 }
+
+const MAPPED_RAM_VERSION = 1;
 
 /** RAM record reader; keeps the block list and the last block named (for CONTINUE) across sections. */
 export class RamReader {
   private blocks = new Map<string, RamBlock>();
   private current: RamBlock | undefined;
+  /** mapped-ram: a block list being read one block (and region) at a time. */
+  private list: { left: number; blocks: RamBlock[] } | undefined;
   private readonly flagMask: bigint;
 
   constructor(
@@ -109,6 +131,7 @@ export class RamReader {
 
   /** One record at the cursor; state changes only once it is read whole. */
   read(c: Cursor): RamRecord {
+    if (this.list) return this.mappedBlock(c, this.list);
     const at = c.offset;
     const word = c.u64();
     const flags = Number(word & this.flagMask);
@@ -150,21 +173,51 @@ export class RamReader {
   }
 
   private memSize(c: Cursor, total: number): RamRecord {
+    if (this.options.mappedRam) return this.mappedBlock(c, { left: total, blocks: [] });
     const blocks: RamBlock[] = [];
     let left = total;
     while (left > 0) {
-      const nameAt = c.offset;
-      const name = fromUtf8(c.bytes(c.u8()));
-      if (name === undefined) this.fail("ERR_WIRE_BAD_IDSTR", "RAM block name is not UTF-8", nameAt);
-      const length = Number(c.u64());
-      const block: RamBlock = { name, length };
-      if (this.options.ignoreShared) block.address = Number(c.u64());
+      const block = this.listEntry(c);
       blocks.push(block);
-      left -= length;
+      left -= block.length;
     }
+    return this.listDone(blocks);
+  }
+
+  private listEntry(c: Cursor): RamBlock {
+    const nameAt = c.offset;
+    const name = fromUtf8(c.bytes(c.u8()));
+    if (name === undefined) this.fail("ERR_WIRE_BAD_IDSTR", "RAM block name is not UTF-8", nameAt);
+    const block: RamBlock = { name, length: Number(c.u64()) };
+    if (this.options.ignoreShared) block.address = Number(c.u64());
+    return block;
+  }
+
+  private listDone(blocks: RamBlock[]): RamRecord {
+    this.list = undefined;
     this.blocks = new Map(blocks.map((b) => [b.name, b]));
     this.current = undefined;
     return { kind: "blocks", blocks };
+  }
+
+  /** mapped-ram: the next block of the list and its header (a region follows), or the whole list once read. */
+  private mappedBlock(c: Cursor, list: { left: number; blocks: RamBlock[] }): RamRecord {
+    if (list.left <= 0) return this.listDone(list.blocks);
+    const block = this.listEntry(c);
+    const at = c.offset;
+    const version = c.u32();
+    if (version !== MAPPED_RAM_VERSION) this.fail("ERR_RAM_BAD_MAPPED_RAM", `mapped-ram header version ${version} of block ${block.name}, expected 1`, at);
+    const pageSize = Number(c.u64());
+    if (pageSize !== this.options.pageSize) this.fail("ERR_RAM_BAD_MAPPED_RAM", `mapped-ram page size ${pageSize} of block ${block.name}, expected ${this.options.pageSize}`, at + 4);
+    const bitmapOffset = Number(c.u64());
+    const pagesOffset = Number(c.u64());
+    // A shared block under x-ignore-shared has no region (both offsets 0); any other lies ahead, bitmap first.
+    const none = this.options.ignoreShared && bitmapOffset === 0 && pagesOffset === 0;
+    if (!none && (bitmapOffset < c.offset || pagesOffset < bitmapOffset + Math.ceil(block.length / pageSize / 8))) {
+      this.fail("ERR_RAM_BAD_MAPPED_RAM", `mapped-ram region of block ${block.name} (bitmap at ${bitmapOffset}, pages at ${pagesOffset}) is not ahead in order`, at + 12);
+    }
+    this.list = { left: list.left - block.length, blocks: [...list.blocks, block] };
+    return { kind: "mapped-region", block, bitmapOffset, pagesOffset, shared: none };
   }
 
   /** The block a page record names (or, with CONTINUE, the last one named), its offset checked against its length. */

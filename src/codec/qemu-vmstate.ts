@@ -59,8 +59,8 @@ function integer(bytes: Uint8Array, signed: boolean): string {
 }
 
 export class VmstateReader {
-  /** Arrays the description compresses (`array_len`) unfolded once per struct, as the tool does. */
-  private readonly unfolded = new WeakMap<VmsdStruct, VmsdField[]>();
+  /** Lists made of fields sharing a name (not arrays), so a further one joins them rather than nesting. */
+  private readonly segmented = new WeakSet<VmstateValue[]>();
 
   /** `subject` names the device in errors. */
   constructor(private readonly subject: string) {}
@@ -69,32 +69,25 @@ export class VmstateReader {
     throw new WireFormatError(code, message, offset, this.subject);
   }
 
-  private fields(desc: VmsdStruct): VmsdField[] {
-    let fields = this.unfolded.get(desc);
-    if (fields) return fields;
-    fields = [];
-    for (const field of desc.fields ?? []) {
-      if (field.array_len === undefined) fields.push(field);
-      else for (let i = 0; i < field.array_len; i++) fields.push({ ...field, array_len: undefined, index: i });
-    }
-    this.unfolded.set(desc, fields);
-    return fields;
-  }
-
   /** The fields then the subsections of `desc`, read at the cursor. */
   struct(c: Cursor, desc: VmsdStruct): { [name: string]: VmstateValue } {
     const out: { [name: string]: VmstateValue } = {};
-    for (const field of this.fields(desc)) {
-      const value = this.field(c, field);
-      if (field.index === undefined) {
-        out[field.name] = value;
-        continue;
+    for (const field of desc.fields ?? []) {
+      // An array's elements (`index`, or `array_len` of them described once) gather in a list, as do fields
+      // sharing a name: QEMU 9+ describes an array of pointers with NULLs as several segments under one
+      // name (7.2 makes every name unique).
+      const indexed = field.index !== undefined || field.array_len !== undefined;
+      for (let i = 0, n = field.array_len ?? 1; i < n; i++) {
+        const value = this.field(c, field);
+        const seen = out[field.name];
+        if (seen === undefined) out[field.name] = indexed ? [value] : value;
+        else if (Array.isArray(seen) && (indexed || this.segmented.has(seen))) seen.push(value);
+        else {
+          const list = [seen, value];
+          this.segmented.add(list);
+          out[field.name] = list;
+        }
       }
-      const list = (out[field.name] ??= []) as VmstateValue[];
-      if (!Array.isArray(list) || list.length !== field.index) {
-        this.fail("ERR_VMSTATE_BAD_DESCRIPTION", `field ${field.name} index ${field.index} out of order`, c.offset);
-      }
-      list.push(value);
     }
     for (const sub of desc.subsections ?? []) {
       const at = c.offset;

@@ -21,7 +21,8 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
       stderr += c;
       options.onStderr?.(stderr, child);
     });
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // "close", not "exit": the process can end before its piped output has all been read.
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 

@@ -67,15 +67,15 @@ export class RamExtractor {
 
   private open(block: RamBlock): void {
     if (this.files.has(block.name)) return;
-    const fd = openSync(join(this.dir, blockFileName(block.name)), "w");
+    const fd = openSync(join(this.dir, blockFileName(block.name)), "w+"); // read too: XBZRLE patches what is there
     ftruncateSync(fd, block.length);
     this.files.set(block.name, fd);
   }
 
+  /** The block's file, opened at its first page if the block list has not come yet (mapped-ram lists blocks after their regions). */
   private fd(block: RamBlock): number {
-    const fd = this.files.get(block.name);
-    return fd!; // RamReader refuses a page for a block its block list does not name
-
+    this.open(block);
+    return this.files.get(block.name)!;
   }
 
   private write(block: RamBlock, offset: number, bytes: Uint8Array): void {

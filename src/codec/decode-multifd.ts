@@ -1,12 +1,14 @@
 // Incremental parser of a multifd channel: the hello, then device-state packets validated by the
 // WASM scanner over a private window (the engine scans its own pool instead; this serves tools and
-// any reader of plain byte arrays).
+// any reader of plain byte arrays). With `ram`, QEMU's RAM packets between them are read too.
 import type { ByteQueue } from "./byte-queue.js";
 import { CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTES } from "./constants.js";
 import type { NeedMore } from "./decode-main.js";
 import { decodeMultifdHello, type HelloExpectations } from "./multifd.js";
+import { decodeMultifdRamHeader, multifdRamHeaderBytes, type MultifdRamHeader, type MultifdRamLayout } from "./multifd-ram.js";
 import { MultifdScanner, packetIdstr, scanResultsBytes } from "./scan.js";
 import { createInstance, type CodecInstance } from "./wasm/load.js";
+import { WireFormatError } from "./errors.js";
 
 export type MultifdRecord =
   | { type: "hello"; offset: number; uuid: Uint8Array; channelId: number }
@@ -24,13 +26,21 @@ export type MultifdRecord =
       checksum?: number;
       /** The device bytes after the VFIO header (a copy). */
       data: Uint8Array;
-    };
+    }
+  | (MultifdRamHeader & {
+      type: "ram";
+      offset: number;
+      /** The normal pages' data as sent: pages in offset order, or the compressed bytes (a copy). */
+      payload: Uint8Array;
+    });
 
 const MAX_RECORDS = 64;
 
 export interface MultifdParserOptions extends HelloExpectations {
   maxPacketBytes: number;
   checksum: boolean;
+  /** Read QEMU's RAM packets in this layout; unset, a RAM packet is an error (ERR_MULTIFD_NOT_DEVICE_STATE). */
+  ram?: MultifdRamLayout;
 }
 
 export class MultifdStreamParser {
@@ -100,9 +110,35 @@ export class MultifdStreamParser {
     bytes.copyWithin(this.window, this.window + summary.consumed, this.window + this.filled);
     this.filled -= summary.consumed;
     this.windowOffset += summary.consumed;
-    this.failure = summary.error;
+    let needed = summary.needed;
+    if (summary.error?.code === "ERR_MULTIFD_NOT_DEVICE_STATE" && this.options.ram) {
+      // The window now starts with a RAM packet: read it whole, or wait for the rest of it.
+      const ram = this.ramPacket(this.options.ram);
+      if (typeof ram === "number") needed = ram;
+      else this.ready.push(ram);
+    } else this.failure = summary.error;
     if (this.failure && this.ready.length === 0) throw this.failure;
-    return this.ready.shift() ?? { type: "need-more", needed: Math.max(1, summary.needed - q.length) };
+    return this.ready.shift() ?? { type: "need-more", needed: Math.max(1, needed - q.length) };
+  }
+
+  /** The RAM packet at the window's start, or how many more bytes it needs. */
+  private ramPacket(layout: MultifdRamLayout): MultifdRecord | number {
+    const bytes = this.instance.bytes;
+    const at = (n: number) => bytes.subarray(this.window, this.window + n);
+    if (this.filled < 16) return 16 - this.filled;
+    const headerBytes = multifdRamHeaderBytes(at(16), this.windowOffset, this.options.subject);
+    if (this.filled < headerBytes) return headerBytes - this.filled;
+    const header = decodeMultifdRamHeader(at(headerBytes), layout, this.windowOffset, this.options.subject);
+    const total = headerBytes + header.payloadBytes;
+    if (total > this.capacity) {
+      throw new WireFormatError("ERR_MULTIFD_PACKET_TOO_LARGE", `multifd RAM packet of ${header.payloadBytes} data bytes is over the configured maximum`, this.windowOffset + 20, this.options.subject);
+    }
+    if (this.filled < total) return total - this.filled;
+    const record: MultifdRecord = { type: "ram", offset: this.windowOffset, ...header, payload: bytes.slice(this.window + headerBytes, this.window + total) };
+    bytes.copyWithin(this.window, this.window + total, this.window + this.filled);
+    this.filled -= total;
+    this.windowOffset += total;
+    return record;
   }
 
   private hello(q: ByteQueue): MultifdRecord | NeedMore {

@@ -1,7 +1,8 @@
 // What `vfio-migration inspect` reports about a stream: it detects a main channel or a multifd channel
 // by its first be32 and lists what it holds, in the JSON shapes of issue 2 (like QEMU's analyze-migration.py).
 import { crc32c } from "./crc32c.js";
-import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC, VFIO_CONFIG_FLAG } from "./constants.js";
+import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC } from "./constants.js";
+import { inspectMultifdPacket, multifdRamLayout, type InspectPacket, type InspectRamPacket } from "./inspect-multifd.js";
 import { WireFormatError } from "./errors.js";
 import { StreamDecoder } from "./stream-decoder.js";
 
@@ -13,18 +14,9 @@ export type InspectMainRecord =
   | { type: "command"; command: string }
   | { type: "eof" };
 
-export interface InspectPacket {
-  idstr: string;
-  instanceId: number;
-  idx: number;
-  config: boolean;
-  /** Data bytes after the 12-byte VFIO header. */
-  length: number;
-  /** Unsigned CRC32C of those bytes. */
-  crc32c: number;
-}
+export type { InspectPacket, InspectRamPacket };
 
-export type Inspection = { kind: "main"; records: InspectMainRecord[] } | { kind: "multifd"; channelId: number; packets: InspectPacket[] };
+export type Inspection = { kind: "main"; records: InspectMainRecord[] } | { kind: "multifd"; channelId: number; packets: (InspectPacket | InspectRamPacket)[] };
 
 /** Where a multifd channel's first packet header's flags lie: whether checksums were on is read from them. */
 const FIRST_FLAGS_END = MULTIFD_HELLO_BYTES + 12;
@@ -72,10 +64,10 @@ function streamKind(head: Uint8Array): "main" | "multifd" {
 }
 
 /** Inspects a whole stream given as chunks. Throws WireFormatError for bad or truncated input. */
-export async function inspectStream(source: AsyncIterable<Uint8Array>, options: { maxPacketBytes?: number } = {}): Promise<Inspection> {
+export async function inspectStream(source: AsyncIterable<Uint8Array>, options: { maxPacketBytes?: number; /** Selects the multifd RAM packet layout; unset: the newest. */ qemuVersion?: string } = {}): Promise<Inspection> {
   let decoder: StreamDecoder<"main"> | StreamDecoder<"multifd"> | undefined;
   const main: InspectMainRecord[] = [];
-  const packets: InspectPacket[] = [];
+  const packets: (InspectPacket | InspectRamPacket)[] = [];
   let channelId = 0;
   let section: { markers: InspectMarker[] } | undefined;
   let dataMarker: { marker: "DEV_DATA_STATE"; length: number; crc32c: number } | undefined;
@@ -85,10 +77,7 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
     if (decoder?.kind === "multifd") {
       for (const record of (decoder as StreamDecoder<"multifd">).records()) {
         if (record.type === "hello") channelId = record.channelId;
-        else {
-          const { idstr, instanceId, idx, flags, data: bytes } = record;
-          packets.push({ idstr, instanceId, idx, config: (flags & VFIO_CONFIG_FLAG) !== 0, length: bytes.length, crc32c: crc32c(bytes) });
-        }
+        else packets.push(inspectMultifdPacket(record));
       }
       return;
     }
@@ -128,7 +117,7 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
     else {
       // inspect is not told whether checksums were negotiated: the first packet's flags say so.
       const checksum = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
-      decoder = new StreamDecoder({ kind, maxPacketBytes, checksum });
+      decoder = new StreamDecoder({ kind, maxPacketBytes, checksum, ram: multifdRamLayout(options.qemuVersion) });
     }
   });
   for await (const chunk of chunks) {

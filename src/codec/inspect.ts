@@ -2,6 +2,7 @@
 // by its first be32 and lists what it holds, in the JSON shapes of issue 2 (like QEMU's analyze-migration.py).
 import { crc32c } from "./crc32c.js";
 import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC } from "./constants.js";
+import { ReturnPathInspector, type InspectReturnPathMessage } from "./inspect-return-path.js";
 import { inspectMultifdPacket, multifdRamLayout, type InspectPacket, type InspectRamPacket } from "./inspect-multifd.js";
 import { WireFormatError } from "./errors.js";
 import { StreamDecoder } from "./stream-decoder.js";
@@ -16,7 +17,10 @@ export type InspectMainRecord =
 
 export type { InspectPacket, InspectRamPacket };
 
-export type Inspection = { kind: "main"; records: InspectMainRecord[] } | { kind: "multifd"; channelId: number; packets: (InspectPacket | InspectRamPacket)[] };
+export type Inspection =
+  | { kind: "main"; records: InspectMainRecord[] }
+  | { kind: "multifd"; channelId: number; packets: (InspectPacket | InspectRamPacket)[] }
+  | { kind: "return-path"; messages: InspectReturnPathMessage[] };
 
 /** Where a multifd channel's first packet header's flags lie: whether checksums were on is read from them. */
 const FIRST_FLAGS_END = MULTIFD_HELLO_BYTES + 12;
@@ -55,17 +59,18 @@ function concatChunks(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-function streamKind(head: Uint8Array): "main" | "multifd" {
+/** Neither magic: a return path if it parses as one (ReturnPathInspector says otherwise). */
+function streamKind(head: Uint8Array): "main" | "multifd" | "return-path" {
   if (head.length < 4) throw new WireFormatError("ERR_WIRE_TRUNCATED", `stream of ${head.length} bytes is too short to identify`, head.length);
   const magic = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
   if (magic === QEMU_VM_FILE_MAGIC) return "main";
   if (magic === MULTIFD_MAGIC) return "multifd";
-  throw new WireFormatError("ERR_WIRE_BAD_MAGIC", `first be32 0x${magic.toString(16).padStart(8, "0")} is neither a main channel (0x5145564d) nor a multifd channel (0x11223344)`, 0);
+  return "return-path";
 }
 
 /** Inspects a whole stream given as chunks. Throws WireFormatError for bad or truncated input. */
 export async function inspectStream(source: AsyncIterable<Uint8Array>, options: { maxPacketBytes?: number; /** Selects the multifd RAM packet layout; unset: the newest. */ qemuVersion?: string } = {}): Promise<Inspection> {
-  let decoder: StreamDecoder<"main"> | StreamDecoder<"multifd"> | undefined;
+  let decoder: StreamDecoder<"main"> | StreamDecoder<"multifd"> | ReturnPathInspector | undefined;
   const main: InspectMainRecord[] = [];
   const packets: (InspectPacket | InspectRamPacket)[] = [];
   let channelId = 0;
@@ -74,6 +79,7 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
 
   const pull = () => {
+    if (decoder instanceof ReturnPathInspector) return;
     if (decoder?.kind === "multifd") {
       for (const record of (decoder as StreamDecoder<"multifd">).records()) {
         if (record.type === "hello") channelId = record.channelId;
@@ -113,7 +119,8 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
 
   const chunks = withHead(source, FIRST_FLAGS_END, (head) => {
     const kind = streamKind(head);
-    if (kind === "main") decoder = new StreamDecoder({ kind, maxPacketBytes });
+    if (kind === "return-path") decoder = new ReturnPathInspector();
+    else if (kind === "main") decoder = new StreamDecoder({ kind, maxPacketBytes });
     else {
       // inspect is not told whether checksums were negotiated: the first packet's flags say so.
       const checksum = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
@@ -126,5 +133,6 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
   }
   pull();
   decoder!.end();
+  if (decoder instanceof ReturnPathInspector) return { kind: "return-path", messages: decoder.messages };
   return decoder!.kind === "main" ? { kind: "main", records: main } : { kind: "multifd", channelId, packets };
 }

@@ -2,6 +2,7 @@
 import { createReadStream } from "node:fs";
 import { init } from "../../codec/wasm/load.js";
 import { inspectStream, type InspectMarker, type InspectRamPacket, type Inspection } from "../../codec/inspect.js";
+import type { InspectReturnPathMessage } from "../../codec/inspect-return-path.js";
 import { isWireFormatError } from "../../codec/errors.js";
 import { isVfioMigrationError } from "../../errors.js";
 
@@ -49,7 +50,17 @@ function ramPacketLine({ ram }: InspectRamPacket): string {
   return [String(ram.packetNum).padStart(10), "ram".padEnd(6), pages.padStart(10), what].join("  ");
 }
 
+/** One line per message: its type, then its fields as name=value. */
+function returnPathTable(messages: InspectReturnPathMessage[]): string {
+  const lines = [`return path: ${messages.length} messages`];
+  for (const { type, ...fields } of messages) {
+    lines.push([type.toUpperCase().padEnd(14), ...Object.entries(fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`)].join(" ").trimEnd());
+  }
+  return lines.join("\n");
+}
+
 function table(result: Inspection): string {
+  if (result.kind === "return-path") return returnPathTable(result.messages);
   const lines: string[] = [];
   if (result.kind === "multifd") {
     lines.push(`multifd channel ${result.channelId}: ${result.packets.length} packets`);

@@ -34,6 +34,8 @@ export type MultifdRecord =
       payload: Uint8Array;
     });
 
+export type MultifdRamRecord = Extract<MultifdRecord, { type: "ram" }>;
+
 const MAX_RECORDS = 64;
 
 export interface MultifdParserOptions extends HelloExpectations {

@@ -6,6 +6,7 @@ import { WireFormatError } from "./errors.js";
 import { inspectMultifdPacket, multifdRamLayout, type InspectPacket, type InspectRamPacket } from "./inspect-multifd.js";
 import { ReturnPathInspector, type InspectReturnPathMessage } from "./inspect-return-path.js";
 import { StreamDecoder } from "./stream-decoder.js";
+import type { MultifdRamRecord } from "./decode-multifd.js";
 import { inspectMainStream, type InspectMainOptions } from "./inspect-main.js";
 import type { InspectMainRecord, InspectMarker } from "./qemu-main.js";
 
@@ -70,7 +71,12 @@ async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterable<U
 /** Inspects a whole stream given as chunks. Throws WireFormatError for bad or truncated input. */
 export async function inspectStream(
   source: AsyncIterable<Uint8Array>,
-  options: InspectMainOptions & { /** Selects the multifd RAM packet layout; unset: the newest. */ qemuVersion?: string } = {},
+  options: InspectMainOptions & {
+    /** Selects the multifd RAM packet layout; unset: the newest. */
+    qemuVersion?: string;
+    /** Each multifd RAM packet, in order; reading waits for what it returns. */
+    onRamPacket?: (packet: MultifdRamRecord) => void | Promise<void>;
+  } = {},
 ): Promise<Inspection> {
   let decoder: StreamDecoder<"multifd"> | ReturnPathInspector | undefined;
   let mainStream = false;
@@ -78,11 +84,12 @@ export async function inspectStream(
   let channelId = 0;
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
 
-  const pull = () => {
+  const pull = async () => {
     if (decoder instanceof StreamDecoder) {
       for (const record of decoder.records()) {
         if (record.type === "hello") channelId = record.channelId;
         else packets.push(inspectMultifdPacket(record));
+        if (record.type === "ram" && options.onRamPacket) await options.onRamPacket(record);
       }
     }
   };
@@ -106,13 +113,13 @@ export async function inspectStream(
   }
   if (!first.done) {
     decoder!.push(first.value);
-    pull();
+    await pull();
   }
   for await (const chunk of rest) {
     decoder!.push(chunk);
-    pull();
+    await pull();
   }
-  pull();
+  await pull();
   decoder!.end();
   if (decoder instanceof ReturnPathInspector) return { kind: "return-path", messages: decoder.messages };
   return { kind: "multifd", channelId, packets };

@@ -19,7 +19,8 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
       stderr += c;
       options.onStderr?.(stderr, child);
     });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    // "close", not "exit": at exit the child's stdout may still hold unread output (large --json under load).
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 

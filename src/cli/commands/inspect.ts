@@ -12,6 +12,7 @@ import type { VmDescription } from "../../codec/qemu-vmstate.js";
 import { isWireFormatError } from "../../codec/errors.js";
 import { isVfioMigrationError, VfioMigrationError } from "../../errors.js";
 import { RamExtractor } from "./inspect-extract.js";
+import { MultifdRamExtractor } from "./inspect-extract-multifd.js";
 import { Output } from "./inspect-output.js";
 
 const USAGE = "usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N] [--qemu-version X.Y]";
@@ -197,11 +198,17 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await init();
     if (streamKind(await readHead(args.file)) === "main") await inspectMain(args, out);
-    else if (args.mode === "state" || args.mode === "desc" || args.extract) {
-      throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --state, --desc and --extract read main streams only`);
+    else if (args.mode === "state" || args.mode === "desc") {
+      throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --state and --desc read main streams only`);
     } else {
-      const result = await inspectStream(createReadStream(args.file), { maxPacketBytes: args.maxPacketBytes, qemuVersion: args.qemuVersion });
-      await out.write((args.mode === "json" ? JSON.stringify(result) : table(result)) + "\n");
+      const extractor = args.extract ? new MultifdRamExtractor(args.extract) : undefined;
+      try {
+        const result = await inspectStream(createReadStream(args.file), { maxPacketBytes: args.maxPacketBytes, qemuVersion: args.qemuVersion, onRamPacket: extractor?.onRamPacket });
+        if (args.extract && result.kind !== "multifd") throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --extract reads main streams and multifd channels only`);
+        await out.write((args.mode === "json" ? JSON.stringify(result) : table(result)) + "\n");
+      } finally {
+        extractor?.close();
+      }
     }
     await out.flush();
     return 0;

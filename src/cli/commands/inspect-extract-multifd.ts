@@ -21,9 +21,16 @@ function zlibInflater(): Inflater {
   stream.on("data", (chunk: Buffer) => out.push(chunk));
   stream.on("error", (err) => (failure ??= err));
   return async (data) => {
-    stream.write(data);
-    await new Promise<void>((resolve) => stream.flush(constants.Z_SYNC_FLUSH, () => resolve()));
-    if (failure) throw failure;
+    // Bad data fails the stream, and then the flush never completes: its error settles the wait instead.
+    await new Promise<void>((resolve, reject) => {
+      if (failure) return reject(failure);
+      stream.once("error", reject);
+      stream.write(data);
+      stream.flush(constants.Z_SYNC_FLUSH, () => {
+        stream.off("error", reject);
+        resolve();
+      });
+    });
     const pages = Buffer.concat(out);
     out = [];
     return pages;

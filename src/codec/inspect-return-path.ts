@@ -11,29 +11,48 @@ export type InspectReturnPathMessage = WithoutOffset<ReturnPathRecord | Postcopy
 export class ReturnPathInspector {
   private readonly queue = new ByteQueue();
   private readonly parser = new ReturnPathParser();
-  readonly messages: InspectReturnPathMessage[] = [];
+  /** Messages read and not yet taken. */
+  private messages: InspectReturnPathMessage[] = [];
+  /** Whether any message was read: a stream whose first message fails is no return path. */
+  private read = false;
+
+  /** The messages read since the last call. */
+  take(): InspectReturnPathMessage[] {
+    const taken = this.messages;
+    this.messages = [];
+    return taken;
+  }
+
+  /** Bad bytes after good messages: thrown once those are taken. */
+  private failure: unknown;
 
   /** Takes more bytes; throws WireFormatError when they are not return-path messages. */
   push(chunk: Uint8Array): void {
+    if (this.failure) throw this.failure;
     this.queue.push(chunk);
     for (;;) {
       let record: ReturnPathRecord | PostcopyReturnPathRecord | { type: "need-more" };
       try {
         record = this.parser.nextWithPostcopy(this.queue);
       } catch (err) {
-        throw this.messages.length === 0 && isWireFormatError(err) ? notAStream(err) : err;
+        const failure = !this.read && isWireFormatError(err) ? notAStream(err) : err;
+        if (this.messages.length === 0) throw failure;
+        this.failure = failure;
+        return;
       }
       if (record.type === "need-more") return;
       const { offset: _offset, ...message } = record;
       this.messages.push(message as InspectReturnPathMessage);
+      this.read = true;
     }
   }
 
   end(): void {
+    if (this.failure) throw this.failure;
     if (this.queue.length > 0) {
       const message = `return path ends inside a message: ${this.queue.length} bytes left at byte ${this.queue.position}`;
       const err = new WireFormatError("ERR_WIRE_TRUNCATED", message, this.queue.position);
-      throw this.messages.length === 0 ? notAStream(err) : err;
+      throw this.read ? err : notAStream(err);
     }
   }
 }

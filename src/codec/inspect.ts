@@ -1,12 +1,11 @@
 // What `vfio-migration inspect` reports about a stream: it detects a main channel or a multifd channel
 // by its first be32 (anything else is read as a return path) and lists what it holds, in the JSON
 // shapes of issue 2 (like QEMU's analyze-migration.py).
-import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC } from "./constants.js";
+import { MULTIFD_MAGIC, QEMU_VM_FILE_MAGIC } from "./constants.js";
 import { WireFormatError } from "./errors.js";
-import { inspectMultifdPacket, multifdRamLayout, type InspectPacket, type InspectRamPacket } from "./inspect-multifd.js";
-import { ReturnPathInspector, type InspectReturnPathMessage } from "./inspect-return-path.js";
-import { StreamDecoder } from "./stream-decoder.js";
-import type { MultifdRamRecord } from "./decode-multifd.js";
+import type { InspectPacket, InspectRamPacket } from "./inspect-multifd.js";
+import type { InspectReturnPathMessage } from "./inspect-return-path.js";
+import { FIRST_FLAGS_END, inspectChannelBatches, type InspectChannelOptions } from "./inspect-channel.js";
 import { inspectMainStream, type InspectMainOptions } from "./inspect-main.js";
 import type { InspectMainRecord, InspectMarker } from "./qemu-main.js";
 
@@ -17,8 +16,6 @@ export type Inspection =
   | { kind: "multifd"; channelId: number; packets: (InspectPacket | InspectRamPacket)[] }
   | { kind: "return-path"; messages: InspectReturnPathMessage[] };
 
-/** Where a multifd channel's first packet header's flags lie: whether checksums were on is read from them. */
-const FIRST_FLAGS_END = MULTIFD_HELLO_BYTES + 12;
 
 /** Collects the first `n` bytes of a chunked source (fewer if it ends), then hands back the rest. */
 async function* withHead(source: AsyncIterable<Uint8Array>, n: number, onHead: (head: Uint8Array) => void): AsyncGenerator<Uint8Array> {
@@ -71,56 +68,28 @@ async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterable<U
 /** Inspects a whole stream given as chunks. Throws WireFormatError for bad or truncated input. */
 export async function inspectStream(
   source: AsyncIterable<Uint8Array>,
-  options: InspectMainOptions & {
-    /** Selects the multifd RAM packet layout; unset: the newest. */
-    qemuVersion?: string;
-    /** Each multifd RAM packet, in order; reading waits for what it returns. */
-    onRamPacket?: (packet: MultifdRamRecord) => void | Promise<void>;
-  } = {},
+  options: InspectMainOptions & InspectChannelOptions = {},
 ): Promise<Inspection> {
-  let decoder: StreamDecoder<"multifd"> | ReturnPathInspector | undefined;
-  let mainStream = false;
-  const packets: (InspectPacket | InspectRamPacket)[] = [];
-  let channelId = 0;
-  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
-
-  const pull = async () => {
-    if (decoder instanceof StreamDecoder) {
-      for (const record of decoder.records()) {
-        if (record.type === "hello") channelId = record.channelId;
-        else packets.push(inspectMultifdPacket(record));
-        if (record.type === "ram" && options.onRamPacket) await options.onRamPacket(record);
-      }
-    }
-  };
-
-  const chunks = withHead(source, FIRST_FLAGS_END, (head) => {
-    const kind = streamKind(head);
-    if (kind === "main") mainStream = true;
-    else if (kind === "return-path") decoder = new ReturnPathInspector();
-    else {
-      // inspect is not told whether checksums were negotiated: the first packet's flags say so.
-      const checksum = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
-      decoder = new StreamDecoder({ kind: "multifd", maxPacketBytes, checksum, ram: multifdRamLayout(options.qemuVersion) });
-    }
+  let kind: ReturnType<typeof streamKind> = "main";
+  let head: Uint8Array = new Uint8Array(0);
+  const chunks = withHead(source, FIRST_FLAGS_END, (bytes) => {
+    kind = streamKind(bytes);
+    head = bytes;
   });
   const first = await chunks.next();
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => chunks };
-  if (mainStream) {
+  if (kind === "main") {
     const records: InspectMainRecord[] = [];
     for await (const record of inspectMainStream(prepend(first, rest), options)) records.push(record);
     return { kind: "main", records };
   }
-  if (!first.done) {
-    decoder!.push(first.value);
-    await pull();
+  let channelId = 0;
+  const items: unknown[] = [];
+  for await (const batch of inspectChannelBatches(kind, head, prepend(first, rest), options)) {
+    if (batch.kind === "multifd") channelId = batch.channelId;
+    for (const item of batch.items) items.push(item);
   }
-  for await (const chunk of rest) {
-    decoder!.push(chunk);
-    await pull();
-  }
-  await pull();
-  decoder!.end();
-  if (decoder instanceof ReturnPathInspector) return { kind: "return-path", messages: decoder.messages };
-  return { kind: "multifd", channelId, packets };
+  return kind === "multifd"
+    ? { kind, channelId, packets: items as (InspectPacket | InspectRamPacket)[] }
+    : { kind: "return-path", messages: items as InspectReturnPathMessage[] };
 }

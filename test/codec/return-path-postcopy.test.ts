@@ -12,9 +12,13 @@ const recvBitmap = concat(hex("00 05 00 07 06"), new TextEncoder().encode("pc.ra
 
 function inspect(pieces: Uint8Array[]) {
   const inspector = new ReturnPathInspector();
-  for (const piece of pieces) inspector.push(piece);
+  const messages = [];
+  for (const piece of pieces) {
+    inspector.push(piece);
+    messages.push(...inspector.take());
+  }
   inspector.end();
-  return inspector.messages;
+  return messages;
 }
 
 describe("postcopy return-path messages", () => {

@@ -3,8 +3,9 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { init } from "../../codec/wasm/load.js";
-import { inspectStream, streamKind, type InspectMarker, type InspectRamPacket, type Inspection } from "../../codec/inspect.js";
-import type { InspectReturnPathMessage } from "../../codec/inspect-return-path.js";
+import { streamKind, type InspectMarker } from "../../codec/inspect.js";
+import { FIRST_FLAGS_END } from "../../codec/inspect-channel.js";
+import { hex32, inspectChannel } from "./inspect-channel.js";
 import { findVmDescription, inspectMainBatches } from "../../codec/inspect-main.js";
 import { MAX_INSPECT_DESCRIPTION_BYTES, type InspectMainRecord } from "../../codec/qemu-main.js";
 import { pythonJson, StateBuilder } from "../../codec/inspect-state.js";
@@ -12,7 +13,6 @@ import type { VmDescription } from "../../codec/qemu-vmstate.js";
 import { isWireFormatError } from "../../codec/errors.js";
 import { isVfioMigrationError, VfioMigrationError } from "../../errors.js";
 import { RamExtractor } from "./inspect-extract.js";
-import { MultifdRamExtractor } from "./inspect-extract-multifd.js";
 import { Output } from "./inspect-output.js";
 
 const USAGE = "usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N] [--qemu-version X.Y]";
@@ -55,43 +55,8 @@ function parseArgs(argv: string[]): Args | string {
   return file === undefined ? "missing FILE" : { file, mode, extract, maxPacketBytes, qemuVersion };
 }
 
-const hex32 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
-
 function markerText(m: InspectMarker): string {
   return "length" in m ? `${m.marker} ${m.length} bytes crc32c ${hex32(m.crc32c)}` : m.marker;
-}
-
-/** A RAM packet in the device-state packets' columns: its packet number where they have idx. */
-function ramPacketLine({ ram }: InspectRamPacket): string {
-  const pages = `${ram.normalPages} pages${ram.zeroPages === undefined ? "" : ` + ${ram.zeroPages} zero`}`;
-  const what = [ram.sync ? "SYNC" : "", ram.compression === "none" ? "" : ram.compression, ram.block ?? ""].filter(Boolean).join(" ");
-  return [String(ram.packetNum).padStart(10), "ram".padEnd(6), pages.padStart(10), what].join("  ");
-}
-
-/** One line per message: its type, then its fields as name=value. */
-function returnPathTable(messages: InspectReturnPathMessage[]): string {
-  const lines = [`return path: ${messages.length} messages`];
-  for (const { type, ...fields } of messages) {
-    lines.push([type.toUpperCase().padEnd(14), ...Object.entries(fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`)].join(" ").trimEnd());
-  }
-  return lines.join("\n");
-}
-
-function table(result: Inspection): string {
-  if (result.kind === "return-path") return returnPathTable(result.messages);
-  const lines: string[] = [];
-  if (result.kind === "multifd") {
-    lines.push(`multifd channel ${result.channelId}: ${result.packets.length} packets`);
-    lines.push(["idx".padStart(10), "kind".padEnd(6), "length".padStart(10), "crc32c".padEnd(10), "device"].join("  "));
-    for (const p of result.packets) {
-      if ("ram" in p) lines.push(ramPacketLine(p));
-      else lines.push([String(p.idx).padStart(10), (p.config ? "config" : "data").padEnd(6), String(p.length).padStart(10), hex32(p.crc32c), `${p.idstr} #${p.instanceId}`].join("  "));
-    }
-    return lines.join("\n");
-  }
-  lines.push(`main channel: ${result.records.length} records`);
-  for (const r of result.records) lines.push(recordText(r));
-  return lines.join("\n");
 }
 
 function recordText(r: InspectMainRecord): string {
@@ -144,11 +109,11 @@ async function readDescription(file: string): Promise<VmDescription | undefined>
   }
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+async function readHead(file: string, n: number): Promise<Uint8Array> {
   const handle = await open(file);
   try {
-    const head = new Uint8Array(4);
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const head = new Uint8Array(n);
+    const { bytesRead } = await handle.read(head, 0, n, 0);
     return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
@@ -197,19 +162,13 @@ export async function run(argv: string[]): Promise<number> {
   const out = new Output(process.stdout);
   try {
     await init();
-    if (streamKind(await readHead(args.file)) === "main") await inspectMain(args, out);
+    // Enough of the head for a multifd channel's first packet flags (checksums on or off).
+    const head = await readHead(args.file, FIRST_FLAGS_END);
+    const kind = streamKind(head);
+    if (kind === "main") await inspectMain(args, out);
     else if (args.mode === "state" || args.mode === "desc") {
       throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --state and --desc read main streams only`);
-    } else {
-      const extractor = args.extract ? new MultifdRamExtractor(args.extract) : undefined;
-      try {
-        const result = await inspectStream(createReadStream(args.file), { maxPacketBytes: args.maxPacketBytes, qemuVersion: args.qemuVersion, onRamPacket: extractor?.onRamPacket });
-        if (args.extract && result.kind !== "multifd") throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --extract reads main streams and multifd channels only`);
-        await out.write((args.mode === "json" ? JSON.stringify(result) : table(result)) + "\n");
-      } finally {
-        extractor?.close();
-      }
-    }
+    } else await inspectChannel({ ...args, mode: args.mode }, out, kind, head);
     await out.flush();
     return 0;
   } catch (err) {

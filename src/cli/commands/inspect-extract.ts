@@ -67,7 +67,7 @@ export class RamExtractor {
 
   private open(block: RamBlock): void {
     if (this.files.has(block.name)) return;
-    const fd = openSync(join(this.dir, blockFileName(block.name)), "w");
+    const fd = openSync(join(this.dir, blockFileName(block.name)), "w+"); // read too: XBZRLE patches what is there
     ftruncateSync(fd, block.length);
     this.files.set(block.name, fd);
   }

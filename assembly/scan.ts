@@ -51,8 +51,9 @@ const KNOWN_FLAGS: u32 = FLAG_SYNC | FLAG_COMPRESSION_MASK | FLAG_DEVICE_STATE |
 /** 0, or the error of a 12-byte packet header's flags. */
 function flagsError(flags: u32, checksumOn: bool): u32 {
   if (flags & ~KNOWN_FLAGS) return E_UNKNOWN_FLAGS;
-  if (flags & FLAG_COMPRESSION_MASK) return E_COMPRESSION;
+  // A RAM packet first: its compression bits are its own (zlib, zstd, ...), not a device state's.
   if (!(flags & FLAG_DEVICE_STATE)) return E_NOT_DEVICE_STATE;
+  if (flags & FLAG_COMPRESSION_MASK) return E_COMPRESSION;
   if (flags & FLAG_SYNC) return E_SYNC_DEVICE_STATE;
   if (flags & FLAG_CHECKSUM) return checksumOn ? 0 : E_CHECKSUM_UNEXPECTED;
   return checksumOn ? E_CHECKSUM_MISSING : 0;

@@ -3,14 +3,16 @@
 // byte arrays). Bytes wait in the caller's queue; each scan copies them into one window shared by
 // every parser in the process (one instance for this purpose, not one per parser), so a parser
 // costs no WASM memory of its own and packets are copied at most twice: once to learn a partial
-// packet's length, once whole.
+// packet's length, once whole. With `ram`, QEMU's RAM packets between them are read too.
 import type { ByteQueue } from "./byte-queue.js";
 import { checksumAlgorithm, checksumTrailerBytes, type ChecksumOption } from "./checksum.js";
 import { DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTES } from "./constants.js";
 import type { NeedMore } from "./decode-main.js";
 import { decodeMultifdHello, type HelloExpectations } from "./multifd.js";
+import { decodeMultifdRamHeader, multifdRamHeaderBytes, type MultifdRamHeader, type MultifdRamLayout } from "./multifd-ram.js";
 import { MultifdScanner, packetIdstr, scanResultsBytes } from "./scan.js";
 import { createInstance, type CodecInstance } from "./wasm/load.js";
+import { WireFormatError } from "./errors.js";
 
 export type MultifdRecord =
   | { type: "hello"; offset: number; uuid: Uint8Array; channelId: number }
@@ -28,7 +30,15 @@ export type MultifdRecord =
       checksum?: number;
       /** The device bytes after the VFIO header (a copy). */
       data: Uint8Array;
-    };
+    }
+  | (MultifdRamHeader & {
+      type: "ram";
+      offset: number;
+      /** The normal pages' data as sent: pages in offset order, or the compressed bytes (a copy). */
+      payload: Uint8Array;
+    });
+
+export type MultifdRamRecord = Extract<MultifdRecord, { type: "ram" }>;
 
 const MAX_RECORDS = 64;
 const RESULTS_BYTES = scanResultsBytes(MAX_RECORDS);
@@ -53,6 +63,8 @@ export interface MultifdParserOptions extends HelloExpectations {
   maxPacketBytes: number;
   /** The negotiated CHECKSUM extension (`true`: CRC32C). */
   checksum: ChecksumOption;
+  /** Read QEMU's RAM packets in this layout; unset, a RAM packet is an error (ERR_MULTIFD_NOT_DEVICE_STATE). */
+  ram?: MultifdRamLayout;
 }
 
 export class MultifdStreamParser {
@@ -115,9 +127,32 @@ export class MultifdStreamParser {
     // After a full results area the next scan may find more at once; after "need-more", only once
     // the packet the window ends in can complete.
     this.wanted = summary.stop === "need-more" ? take - summary.consumed + summary.needed : 0;
-    this.failure = summary.error;
+    if (summary.error?.code === "ERR_MULTIFD_NOT_DEVICE_STATE" && this.options.ram) {
+      // The queue now starts with a RAM packet: read it whole, or wait for the rest of it.
+      const ram = this.ramPacket(q, this.options.ram);
+      if (typeof ram === "number") this.wanted = q.length + ram;
+      else this.ready.push(ram);
+    } else this.failure = summary.error;
     if (this.failure && this.ready.length === 0) throw this.failure;
     return this.ready.shift() ?? { type: "need-more", needed: Math.max(1, this.wanted - q.length) };
+  }
+
+  /** The RAM packet at the queue's head (consumed), or how many more bytes it needs. */
+  private ramPacket(q: ByteQueue, layout: MultifdRamLayout): MultifdRecord | number {
+    if (q.length < 16) return 16 - q.length;
+    const offset = q.position;
+    const headerBytes = multifdRamHeaderBytes(q.peek(16), offset, this.options.subject);
+    if (q.length < headerBytes) return headerBytes - q.length;
+    const header = decodeMultifdRamHeader(q.peek(headerBytes), layout, offset, this.options.subject);
+    const total = headerBytes + header.payloadBytes;
+    if (total > this.capacity) {
+      throw new WireFormatError("ERR_MULTIFD_PACKET_TOO_LARGE", `multifd RAM packet of ${header.payloadBytes} data bytes is over the configured maximum`, offset + 20, this.options.subject);
+    }
+    if (q.length < total) return total - q.length;
+    q.skip(headerBytes);
+    // A copy: the queue's chunks belong to the caller.
+    const payload = q.take(header.payloadBytes).slice();
+    return { type: "ram", offset, ...header, payload };
   }
 
   /** This parser's scanner over the shared instance (rebuilt when the instance was replaced). */

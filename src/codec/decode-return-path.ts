@@ -6,9 +6,11 @@ import { RETURN_PATH_HEADER_BYTES, ReturnPathType } from "./constants.js";
 import type { NeedMore } from "./decode-main.js";
 import { WireFormatError } from "./errors.js";
 import type { ReturnPathMessage } from "./return-path.js";
+import { POSTCOPY_RETURN_PATH_TYPES, readPostcopyMessage, type PostcopyReturnPathMessage } from "./return-path-postcopy.js";
 import { HEADER_ERROR_CODES, HeaderError, readQueued } from "./wire-wasm.js";
 
 export type ReturnPathRecord = ReturnPathMessage & { offset: number };
+export type PostcopyReturnPathRecord = PostcopyReturnPathMessage & { offset: number };
 
 /** A fixed-length message is at most its header and a be32. */
 const MAX_FIXED_MESSAGE_BYTES = RETURN_PATH_HEADER_BYTES + 4;
@@ -23,6 +25,15 @@ export class ReturnPathParser {
   constructor(private readonly subject?: string) {}
 
   next(q: ByteQueue): ReturnPathRecord | NeedMore {
+    return this.read(q, false) as ReturnPathRecord | NeedMore;
+  }
+
+  /** Also reads QEMU's postcopy messages, which the engine never speaks (tools reading captures). */
+  nextWithPostcopy(q: ByteQueue): ReturnPathRecord | PostcopyReturnPathRecord | NeedMore {
+    return this.read(q, true);
+  }
+
+  private read(q: ByteQueue, postcopy: boolean): ReturnPathRecord | PostcopyReturnPathRecord | NeedMore {
     let type = 0;
     let length = 0;
     let value = 0;
@@ -34,6 +45,9 @@ export class ReturnPathParser {
     });
     const offset = q.position;
     if (result === 0) return { type: "need-more", needed: at };
+    if (result < 0 && -result === HeaderError.RP_UNKNOWN_TYPE && postcopy && POSTCOPY_RETURN_PATH_TYPES.has(type)) {
+      return readPostcopyMessage(q, type, length, this.subject);
+    }
     if (result < 0) {
       const message =
         -result === HeaderError.RP_UNKNOWN_TYPE

@@ -1,54 +1,21 @@
 // What `vfio-migration inspect` reports about a stream: it detects a main channel or a multifd channel
-// by its first be32 and lists what it holds, in the JSON shapes of issue 2 (like QEMU's analyze-migration.py).
-import { checksumOf, MAX_CHECKSUM_BYTES, type ChecksumAlgorithm } from "./checksum.js";
-import { crc32c } from "./crc32c.js";
-import { DEFAULT_MAX_PACKET_BYTES, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC, VFIO_CONFIG_FLAG } from "./constants.js";
+// by its first be32 (anything else is read as a return path) and lists what it holds, in the JSON
+// shapes of issue 2 (like QEMU's analyze-migration.py).
+import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_MAGIC, QEMU_VM_FILE_MAGIC } from "./constants.js";
 import { WireFormatError } from "./errors.js";
-import { StreamDecoder } from "./stream-decoder.js";
+import type { InspectPacket, InspectRamPacket } from "./inspect-multifd.js";
+import type { InspectReturnPathMessage } from "./inspect-return-path.js";
+import { headBytesWanted, inspectChannelBatches, type InspectChannelOptions } from "./inspect-channel.js";
 import { inspectMainStream, type InspectMainOptions } from "./inspect-main.js";
 import type { InspectMainRecord, InspectMarker } from "./qemu-main.js";
 
-export type { InspectMainRecord, InspectMarker };
+export type { InspectMainRecord, InspectMarker, InspectPacket, InspectRamPacket };
 
-export interface InspectPacket {
-  idstr: string;
-  instanceId: number;
-  idx: number;
-  config: boolean;
-  /** Data bytes after the 12-byte VFIO header. */
-  length: number;
-  /** Unsigned CRC32C of those bytes. */
-  crc32c: number;
-}
+export type Inspection =
+  | { kind: "main"; records: InspectMainRecord[] }
+  | { kind: "multifd"; channelId: number; packets: (InspectPacket | InspectRamPacket)[] }
+  | { kind: "return-path"; messages: InspectReturnPathMessage[] };
 
-export type Inspection = { kind: "main"; records: InspectMainRecord[] } | { kind: "multifd"; channelId: number; packets: InspectPacket[] };
-
-/** Where a multifd channel's first packet header's flags lie: whether checksums were on is read from them. */
-const FIRST_FLAGS_END = MULTIFD_HELLO_BYTES + 12;
-const FIRST_SIZE_END = MULTIFD_HELLO_BYTES + DEVICE_STATE_HEADER_BYTES;
-
-/**
- * Bytes of the stream's head that say how to decode it: a multifd channel with the CHECKSUM flag
- * needs its whole first packet (and the longest trailer), whose trailer tells which algorithm.
- */
-function headBytesWanted(head: Uint8Array, maxPacketBytes: number): number {
-  if (head.length < FIRST_FLAGS_END || streamKind(head) !== "multifd" || !(head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM)) return FIRST_FLAGS_END;
-  if (head.length < FIRST_SIZE_END) return FIRST_SIZE_END;
-  const size = new DataView(head.buffer, head.byteOffset + FIRST_SIZE_END - 4, 4).getUint32(0);
-  return FIRST_SIZE_END + Math.min(size, maxPacketBytes) + MAX_CHECKSUM_BYTES;
-}
-
-/** The algorithm whose trailer follows the first packet's payload (CRC32C when neither matches: the decoder then reports the mismatch). */
-function firstPacketChecksum(head: Uint8Array): ChecksumAlgorithm {
-  if (head.length < FIRST_SIZE_END) return "crc32c";
-  const view = new DataView(head.buffer, head.byteOffset);
-  const size = view.getUint32(FIRST_SIZE_END - 4);
-  const payload = head.subarray(FIRST_SIZE_END, FIRST_SIZE_END + size);
-  const trailerAt = FIRST_SIZE_END + size;
-  if (trailerAt + 4 <= head.length && BigInt(view.getUint32(trailerAt)) === checksumOf("crc32c", payload)) return "crc32c";
-  if (trailerAt + 8 <= head.length && view.getBigUint64(trailerAt) === checksumOf("xxh3", payload)) return "xxh3";
-  return "crc32c";
-}
 
 /** Collects the head of a chunked source (as many bytes as `wanted` asks of what it has, fewer if it ends), then hands back everything. */
 async function* withHead(source: AsyncIterable<Uint8Array>, wanted: (head: Uint8Array) => number, onHead: (head: Uint8Array) => void): AsyncGenerator<Uint8Array> {
@@ -90,13 +57,13 @@ function concatChunks(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-/** What a stream is, by its first be32. */
-export function streamKind(head: Uint8Array): "main" | "multifd" {
+/** What a stream is, by its first be32; neither magic is a return path if it parses as one (ReturnPathInspector says otherwise). */
+export function streamKind(head: Uint8Array): "main" | "multifd" | "return-path" {
   if (head.length < 4) throw new WireFormatError("ERR_WIRE_TRUNCATED", `stream of ${head.length} bytes is too short to identify`, head.length);
   const magic = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
   if (magic === QEMU_VM_FILE_MAGIC) return "main";
   if (magic === MULTIFD_MAGIC) return "multifd";
-  throw new WireFormatError("ERR_WIRE_BAD_MAGIC", `first be32 0x${magic.toString(16).padStart(8, "0")} is neither a main channel (0x5145564d) nor a multifd channel (0x11223344)`, 0);
+  return "return-path";
 }
 
 async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -105,51 +72,31 @@ async function* prepend(first: IteratorResult<Uint8Array>, rest: AsyncIterable<U
 }
 
 /** Inspects a whole stream given as chunks. Throws WireFormatError for bad or truncated input. */
-export async function inspectStream(source: AsyncIterable<Uint8Array>, options: InspectMainOptions = {}): Promise<Inspection> {
-  let decoder: StreamDecoder<"multifd"> | undefined;
-  let mainStream = false;
-  const packets: InspectPacket[] = [];
-  let channelId = 0;
+export async function inspectStream(
+  source: AsyncIterable<Uint8Array>,
+  options: InspectMainOptions & InspectChannelOptions = {},
+): Promise<Inspection> {
+  let kind: ReturnType<typeof streamKind> = "main";
+  let head: Uint8Array = new Uint8Array(0);
   const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
-
-  const pull = () => {
-    if (decoder) {
-      for (const record of decoder.records()) {
-        if (record.type === "hello") channelId = record.channelId;
-        else {
-          const { idstr, instanceId, idx, flags, data: bytes } = record;
-          packets.push({ idstr, instanceId, idx, config: (flags & VFIO_CONFIG_FLAG) !== 0, length: bytes.length, crc32c: crc32c(bytes) });
-        }
-      }
-    }
-  };
-
-  const chunks = withHead(source, (head) => headBytesWanted(head, maxPacketBytes), (head) => {
-    const kind = streamKind(head);
-    if (kind === "main") mainStream = true;
-    else {
-      // inspect is not told what was negotiated: the first packet's flags say whether checksums
-      // were on, and its trailer which algorithm.
-      const flagged = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
-      decoder = new StreamDecoder({ kind: "multifd", maxPacketBytes, checksum: flagged ? firstPacketChecksum(head) : "none" });
-    }
+  const chunks = withHead(source, (bytes) => headBytesWanted(bytes, maxPacketBytes), (bytes) => {
+    kind = streamKind(bytes);
+    head = bytes;
   });
   const first = await chunks.next();
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => chunks };
-  if (mainStream) {
+  if (kind === "main") {
     const records: InspectMainRecord[] = [];
     for await (const record of inspectMainStream(prepend(first, rest), options)) records.push(record);
     return { kind: "main", records };
   }
-  if (!first.done) {
-    decoder!.push(first.value);
-    pull();
+  let channelId = 0;
+  const items: unknown[] = [];
+  for await (const batch of inspectChannelBatches(kind, head, prepend(first, rest), options)) {
+    if (batch.kind === "multifd") channelId = batch.channelId;
+    for (const item of batch.items) items.push(item);
   }
-  for await (const chunk of rest) {
-    decoder!.push(chunk);
-    pull();
-  }
-  pull();
-  decoder!.end();
-  return { kind: "multifd", channelId, packets };
+  return kind === "multifd"
+    ? { kind, channelId, packets: items as (InspectPacket | InspectRamPacket)[] }
+    : { kind: "return-path", messages: items as InspectReturnPathMessage[] };
 }

@@ -6,6 +6,7 @@ import type { ChecksumOption } from "./checksum.js";
 import { DEFAULT_MAX_PACKET_BYTES } from "./constants.js";
 import { MainStreamParser, type MainRecord, type NeedMore } from "./decode-main.js";
 import { MultifdStreamParser, type MultifdRecord } from "./decode-multifd.js";
+import type { MultifdRamLayout } from "./multifd-ram.js";
 import { ReturnPathParser, type ReturnPathRecord } from "./decode-return-path.js";
 import { WireEncodeError, WireFormatError } from "./errors.js";
 import { MAX_SCAN_PAYLOAD_BYTES } from "./scan.js";
@@ -29,6 +30,8 @@ export interface StreamDecoderOptions<K extends StreamKind> {
   uuid?: Uint8Array;
   /** multifd: number of channels; the hello's channel id must be below it. */
   channels?: number;
+  /** multifd: also read QEMU's RAM packets, in this layout (tools reading captures). */
+  ram?: MultifdRamLayout;
 }
 
 interface Parser<R> {

@@ -21,6 +21,13 @@ describe("inspect reads what simulate --capture wrote", () => {
     const outFiles = readdirSync(dir).filter((f) => f.endsWith(".out.bin")).sort();
     expect(outFiles).toEqual(["main.out.bin", "multifd-0.out.bin", "multifd-1.out.bin"]);
 
+    // The destination's direction: our return path, CONFIG first and SHUT last.
+    const back = await runCli(["inspect", join(dir, "main.in.bin"), "--json"]);
+    expect(back.code).toBe(0);
+    const messages = JSON.parse(back.stdout).messages as { type: string; status?: number }[];
+    expect([messages[0].type, messages.at(-1)]).toEqual(["config", { type: "shut", status: 0 }]);
+    expect(messages.map((m) => m.type)).toContain("report");
+
     const main = await runCli(["inspect", join(dir, "main.out.bin"), "--json"]);
     expect(main.code).toBe(0);
     const records = JSON.parse(main.stdout).records as { type: string; idstr?: string; command?: string }[];

@@ -74,7 +74,7 @@ describe("vfio-migration inspect", () => {
     expect(main.stdout).toMatch(/START\s+section 1 0000:00:04.0\/vfio instance 0 version 1/);
     expect(main.stdout).toMatch(/DEV_DATA_STATE 1000 bytes crc32c 0x[0-9a-f]{8}/);
     const multifd = await inspect(multifdStreamFixture({ chunks: 1, chunkBytes: 10 }).bytes);
-    expect(multifd.stdout).toMatch(/^multifd channel 0: 2 packets/);
+    expect(multifd.stdout).toMatch(/^multifd channel 0\n[^]*\n2 packets\n$/);
     expect(multifd.stdout).toMatch(/\b1\s+config\s+80\s+0x[0-9a-f]{8}\s+0000:00:04.0\/vfio #0/);
   });
 

@@ -67,6 +67,7 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
     ["unknown flag bits", (p) => (p[10] = 1), "ERR_MULTIFD_UNKNOWN_FLAGS", 8],
     ["compression", (p) => (p[11] = 0x42), "ERR_MULTIFD_COMPRESSION", 8],
     ["a RAM packet", (p) => (p[11] = 0x00), "ERR_MULTIFD_NOT_DEVICE_STATE", 8],
+    ["a zlib RAM packet (not a compressed device state)", (p) => (p[11] = 0x02), "ERR_MULTIFD_NOT_DEVICE_STATE", 8],
     ["SYNC with DEVICE_STATE", (p) => (p[11] = 0x41), "ERR_MULTIFD_SYNC_DEVICE_STATE", 8],
     ["CHECKSUM not negotiated", (p) => (p[11] = 0xc0), "ERR_MULTIFD_CHECKSUM_FLAG", 8],
     ["CHECKSUM missing", (p) => (p[11] = 0x40), "ERR_MULTIFD_CHECKSUM_FLAG", 8, { checksum: true }],

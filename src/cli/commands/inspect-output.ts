@@ -36,20 +36,24 @@ export class Output {
     if (!this.stream.write(text)) await once(this.stream, "drain");
   }
 
-  /** `open`, the records as JSON separated by commas, `close`; nothing is written before the first record. */
-  async jsonDocument(open: string, batches: AsyncIterable<unknown[]>, close: string): Promise<void> {
+  /**
+   * `open`, the records as JSON separated by commas, `close`; nothing is written before the first
+   * record. A function `open` is asked once the first batch is read (what opens may depend on it).
+   */
+  async jsonDocument(opening: string | (() => string), batches: AsyncIterable<unknown[]>, close: string): Promise<void> {
+    const open = () => (typeof opening === "string" ? opening : opening());
     let count = 0;
     for await (const batch of batches) {
       for (const record of batch) {
         if (count++ === 0) {
-          this.add(open);
+          this.add(open());
           this.inRecords = true;
         } else this.add(",");
         this.add(JSON.stringify(record));
       }
       await this.drain();
     }
-    if (count === 0) this.add(open);
+    if (count === 0) this.add(open());
     this.inRecords = false;
     await this.write(close + "\n");
   }

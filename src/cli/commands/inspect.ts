@@ -3,7 +3,9 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { init } from "../../codec/wasm/load.js";
-import { inspectStream, streamKind, type InspectMarker, type Inspection } from "../../codec/inspect.js";
+import { streamKind, type InspectMarker } from "../../codec/inspect.js";
+import { FIRST_FLAGS_END } from "../../codec/inspect-channel.js";
+import { hex32, inspectChannel } from "./inspect-channel.js";
 import { findVmDescription, inspectMainBatches } from "../../codec/inspect-main.js";
 import { MAX_INSPECT_DESCRIPTION_BYTES, type InspectMainRecord } from "../../codec/qemu-main.js";
 import { pythonJson, StateBuilder } from "../../codec/inspect-state.js";
@@ -15,12 +17,13 @@ import { isVfioMigrationError, VfioMigrationError } from "../../errors.js";
 import { RamExtractor } from "./inspect-extract.js";
 import { Output } from "./inspect-output.js";
 
-const USAGE = `usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N]
+const USAGE = `usage: vfio-migration inspect FILE [--json | --state | --desc] [--extract DIR] [--max-packet-bytes N] [--qemu-version X.Y]
 
-Lists what a QEMU main or multifd channel stream holds: sections, markers and commands, or packets.
---json prints one object; --state and --desc print what QEMU's analyze-migration.py prints (-d state, -d desc);
---extract DIR writes the RAM pages; --max-packet-bytes caps one packet's payload or one main-channel chunk
-(default 16 MiB; QEMU has no cap).`;
+Lists what a QEMU main or multifd channel stream, or a return path, holds: sections, markers and commands,
+packets, or messages. --json prints one object; --state and --desc print what QEMU's analyze-migration.py
+prints (-d state, -d desc); --extract DIR writes the RAM pages (multifd channels' too); --max-packet-bytes
+caps one packet's payload or one main-channel chunk (default 16 MiB; QEMU has no cap); --qemu-version
+picks the multifd RAM packet layout of that QEMU (default the newest).`;
 
 type Mode = "table" | "json" | "state" | "desc";
 
@@ -29,6 +32,8 @@ interface Args {
   mode: Mode;
   extract?: string;
   maxPacketBytes?: number;
+  /** The QEMU that wrote the stream, where its layout does not say (multifd RAM packets). */
+  qemuVersion?: string;
 }
 
 function parseArgs(argv: string[]): Args | string {
@@ -36,6 +41,7 @@ function parseArgs(argv: string[]): Args | string {
   let mode: Mode = "table";
   let extract: string | undefined;
   let maxPacketBytes: number | undefined;
+  let qemuVersion: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--json" || arg === "--state" || arg === "--desc") {
@@ -47,32 +53,18 @@ function parseArgs(argv: string[]): Args | string {
     } else if (arg === "--max-packet-bytes") {
       maxPacketBytes = Number(argv[++i]);
       if (!Number.isInteger(maxPacketBytes) || maxPacketBytes <= 0) return `--max-packet-bytes needs a positive integer`;
+    } else if (arg === "--qemu-version") {
+      qemuVersion = argv[++i];
+      if (!/^\d+\.\d+$/.test(qemuVersion ?? "")) return `--qemu-version needs MAJOR.MINOR, e.g. 7.2`;
     } else if (arg.startsWith("-")) return `unknown option ${arg}`;
     else if (file === undefined) file = arg;
     else return `unexpected argument ${arg}`;
   }
-  return file === undefined ? "missing FILE" : { file, mode, extract, maxPacketBytes };
+  return file === undefined ? "missing FILE" : { file, mode, extract, maxPacketBytes, qemuVersion };
 }
-
-const hex32 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 
 function markerText(m: InspectMarker): string {
   return "length" in m ? `${m.marker} ${m.length} bytes crc32c ${hex32(m.crc32c)}` : m.marker;
-}
-
-function table(result: Inspection): string {
-  const lines: string[] = [];
-  if (result.kind === "multifd") {
-    lines.push(`multifd channel ${result.channelId}: ${result.packets.length} packets`);
-    lines.push(["idx".padStart(10), "kind".padEnd(6), "length".padStart(10), "crc32c".padEnd(10), "device"].join("  "));
-    for (const p of result.packets) {
-      lines.push([String(p.idx).padStart(10), (p.config ? "config" : "data").padEnd(6), String(p.length).padStart(10), hex32(p.crc32c), `${p.idstr} #${p.instanceId}`].join("  "));
-    }
-    return lines.join("\n");
-  }
-  lines.push(`main channel: ${result.records.length} records`);
-  for (const r of result.records) lines.push(recordText(r));
-  return lines.join("\n");
 }
 
 function recordText(r: InspectMainRecord): string {
@@ -125,11 +117,11 @@ async function readDescription(file: string): Promise<VmDescription | undefined>
   }
 }
 
-async function readHead(file: string): Promise<Uint8Array> {
+async function readHead(file: string, n: number): Promise<Uint8Array> {
   const handle = await open(file);
   try {
-    const head = new Uint8Array(4);
-    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const head = new Uint8Array(n);
+    const { bytesRead } = await handle.read(head, 0, n, 0);
     return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
@@ -179,13 +171,13 @@ export async function run(argv: string[]): Promise<number> {
   const out = new Output(process.stdout);
   try {
     await init();
-    if (streamKind(await readHead(args.file)) === "main") await inspectMain(args, out);
-    else if (args.mode === "state" || args.mode === "desc" || args.extract) {
-      throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --state, --desc and --extract read main streams only`);
-    } else {
-      const result = await inspectStream(createReadStream(args.file), { maxPacketBytes: args.maxPacketBytes });
-      await out.write((args.mode === "json" ? JSON.stringify(result) : table(result)) + "\n");
-    }
+    // Enough of the head for a multifd channel's first packet flags (checksums on or off).
+    const head = await readHead(args.file, FIRST_FLAGS_END);
+    const kind = streamKind(head);
+    if (kind === "main") await inspectMain(args, out);
+    else if (args.mode === "state" || args.mode === "desc") {
+      throw new VfioMigrationError("ERR_INSPECT_NOT_MAIN", `${args.file}: --state and --desc read main streams only`);
+    } else await inspectChannel({ ...args, mode: args.mode }, out, kind, head);
     await out.flush();
     return 0;
   } catch (err) {

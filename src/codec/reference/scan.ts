@@ -22,8 +22,9 @@ const KNOWN_FLAGS = MultifdFlag.SYNC | MultifdFlag.COMPRESSION_MASK | MultifdFla
 
 function flagsError(flags: number, checksumOn: boolean): number {
   if (flags & ~KNOWN_FLAGS) return 3;
-  if (flags & MultifdFlag.COMPRESSION_MASK) return 4;
+  // A RAM packet first: its compression bits are its own (zlib, zstd, ...), not a device state's.
   if (!(flags & MultifdFlag.DEVICE_STATE)) return 5;
+  if (flags & MultifdFlag.COMPRESSION_MASK) return 4;
   if (flags & MultifdFlag.SYNC) return 6;
   if (flags & MultifdFlag.CHECKSUM) return checksumOn ? 0 : 7;
   return checksumOn ? 8 : 0;

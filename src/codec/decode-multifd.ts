@@ -10,7 +10,7 @@ import { DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTE
 import type { NeedMore } from "./decode-main.js";
 import { decodeMultifdHello, type HelloExpectations } from "./multifd.js";
 import { MultifdScanner, packetIdstr, scanResultsBytes } from "./scan.js";
-import { createInstance, type CodecInstance } from "./wasm/load.js";
+import { createInstance, currentFlavor, type CodecInstance } from "./wasm/load.js";
 
 export type MultifdRecord =
   | { type: "hello"; offset: number; uuid: Uint8Array; channelId: number }
@@ -38,10 +38,13 @@ const FIRST_WINDOW_BYTES = 1 << 20;
 
 let scanInstance: CodecInstance | undefined;
 
-/** The shared scan instance, replaced by one with a window twice as large when `bytes` do not fit (rare: once per size step). */
+/**
+ * The shared scan instance, replaced by one with a window twice as large when `bytes` do not fit
+ * (rare: once per size step), or by one of the new build after `init({ flavor })` switched it.
+ */
 function scanInstanceFor(bytes: number): CodecInstance {
   const hostBytes = WINDOW_OFFSET + bytes;
-  if (!scanInstance || scanInstance.byteLength - scanInstance.heapBase < hostBytes) {
+  if (!scanInstance || scanInstance.flavor !== currentFlavor() || scanInstance.byteLength - scanInstance.heapBase < hostBytes) {
     let size = FIRST_WINDOW_BYTES;
     while (size < hostBytes) size *= 2;
     scanInstance = createInstance(size);

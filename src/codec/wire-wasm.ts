@@ -1,10 +1,9 @@
-// The TypeScript face of the WASM header writers and readers (assembly/main-wire.ts). Headers are a
-// few bytes and their targets are plain byte arrays, so each call stages through a small area of the
-// shared instance: synchronous calls only, like crc32c(), so nothing else uses it meanwhile.
-import { isVfioMigrationError } from "../errors.js";
+// The TypeScript face of the WASM header readers (assembly/main-wire.ts). Headers are a few bytes
+// and arrive in plain byte arrays, so each call stages through a small area of the shared instance:
+// synchronous calls only, like crc32c(), so nothing else uses it meanwhile.
 import type { ByteQueue } from "./byte-queue.js";
 import type { CodecExports } from "./wasm/exports.js";
-import { initSync, sharedInstance, type CodecInstance } from "./wasm/load.js";
+import { sharedInstance, type CodecInstance } from "./wasm/load.js";
 
 /** The largest header a reader looks at: START/FULL with a 255-byte idstr. */
 export const MAX_HEADER_BYTES = 14 + 255;
@@ -27,23 +26,8 @@ export interface HeaderArea {
 let area: HeaderArea | undefined;
 let areaInstance: CodecInstance | undefined;
 
-function instance(): CodecInstance {
-  try {
-    return sharedInstance();
-  } catch (err) {
-    // The encoders were usable before init() when they were TypeScript; they stay so.
-    if (!isVfioMigrationError(err) || err.code !== "ERR_WASM_NOT_INITIALIZED") throw err;
-    try {
-      initSync();
-    } catch {
-      throw err; // e.g. a browser main thread that refuses synchronous compilation: call init() first
-    }
-    return sharedInstance();
-  }
-}
-
 export function headerArea(): HeaderArea {
-  const wasm = instance();
+  const wasm = sharedInstance();
   if (area === undefined || areaInstance !== wasm) {
     const at = wasm.heapBase;
     const outPtr = at + STAGE_BYTES + UUID_BYTES;

@@ -44,17 +44,6 @@ export function headerArea(): HeaderArea {
   return area;
 }
 
-/**
- * Runs a WASM writer at the staging area (`write` may first put variable bytes there) and copies
- * the header it wrote to `target` at `offset`. Returns the offset after it.
- */
-export function writeHeader(target: Uint8Array, offset: number, write: (wasm: HeaderArea) => number): number {
-  const wasm = headerArea();
-  const length = write(wasm);
-  target.set(wasm.bytes.subarray(wasm.at, wasm.at + length), offset);
-  return offset + length;
-}
-
 /** Bytes staged first: every fixed header fits, so only START/FULL with a long idstr is staged twice. */
 const FIRST_STAGE_BYTES = 16;
 

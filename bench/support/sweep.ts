@@ -28,7 +28,8 @@ async function rate(candidate: Candidate, slice: Uint8Array): Promise<number> {
   await candidate.before?.();
   const run = candidate.setup(slice);
   const reps = Math.max(1, SAMPLE_BYTES / slice.length);
-  const bench = new Bench({ time: TIME_MS, warmupTime: 100 });
+  // At least 8 samples (tinybench's default of 64 costs minutes for the BigInt reference).
+  const bench = new Bench({ time: TIME_MS, warmupTime: 100, iterations: 8 });
   let sink: unknown;
   bench.add(candidate.name, () => {
     for (let r = 0; r < reps; r++) sink = run();

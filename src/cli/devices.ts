@@ -1,5 +1,6 @@
 // Simulated devices from the command line's device options; both ends build the same set.
 import { connectPeers, MttyDevice, SimulatedDevice } from "../device/index.js";
+import { deviceName } from "../device/simulated/names.js";
 import type { MigratableDevice } from "../device/types.js";
 import { integer, milliseconds, optionalSize, parseFlags, usageError } from "./options.js";
 import { parseSize } from "./sizes.js";
@@ -18,15 +19,13 @@ export interface DeviceArgs {
   seed: string;
 }
 
-/** PCI-style ids like QEMU's: 0000:00:04.0/vfio, 0000:00:05.0/vfio, ... */
-export function deviceName(index: number): string {
-  return `0000:00:${(4 + index).toString(16).padStart(2, "0")}.0/vfio`;
-}
+export { deviceName };
 
 /** The largest state one simulated device may have (the issue's 2 GiB). */
 const MAX_STATE_BYTES = 2 * 1024 ** 3;
 
-export function buildDevices(args: DeviceArgs): MigratableDevice[] {
+/** The devices the options describe; `incoming` for a destination's (their content differs from any source's until loaded). */
+export function buildDevices(args: DeviceArgs, incoming = false): MigratableDevice[] {
   const count = integer(args.devices, "devices", 1, 64);
   if (args.mtty) return Array.from({ length: count }, (_, i) => new MttyDevice({ name: deviceName(i) }));
   const stateSize = parseSize(args["state-size"], "--state-size");
@@ -48,6 +47,7 @@ export function buildDevices(args: DeviceArgs): MigratableDevice[] {
         loadBytesPerSecond: optionalSize(args["load-speed"], "load-speed"),
         flags,
         seed: seed + i,
+        incoming,
       }),
   );
   if (args["p2p-writes"]) connectPeers(devices);

@@ -1,4 +1,4 @@
-import { sharedInstance, SHARED_WINDOW_BYTES } from "./wasm/load.js";
+import { sharedInstance, SHARED_WINDOW_BYTES, type CodecInstance } from "./wasm/load.js";
 
 // Staging in chunks this size keeps each chunk in cache between the copy and the checksum: at
 // 1 MiB, 64 KiB chunks ran ~1.2x faster here than copying the whole window first.
@@ -10,7 +10,11 @@ const STAGING_CHUNK_BYTES = Math.min(64 << 10, SHARED_WINDOW_BYTES);
  * `init()` must have resolved.
  */
 export function crc32c(bytes: Uint8Array, seed = 0): number {
-  const wasm = sharedInstance();
+  return crc32cOn(sharedInstance(), bytes, seed);
+}
+
+/** `crc32c` staged through `wasm`'s window (callers that must not disturb the shared instance's). */
+export function crc32cOn(wasm: CodecInstance, bytes: Uint8Array, seed = 0): number {
   const base = wasm.heapBase;
   let crc = seed >>> 0;
   for (let at = 0; at < bytes.length; at += STAGING_CHUNK_BYTES) {

@@ -8,6 +8,7 @@ import {
   QEMU_VM_FILE_VERSION, SectionType, VFIO_MARKER_NAMES, type VfioMarkerName,
 } from "./constants.js";
 import { WireFormatError } from "./errors.js";
+import { checkOf, type RunningCheck } from "./main-check.js";
 import { HEADER_ERROR_CODES, headerArea, HeaderError, MAX_HEADER_BYTES, outU64, readQueued, type HeaderArea } from "./wire-wasm.js";
 
 export type MarkerName = VfioMarkerName;
@@ -38,6 +39,10 @@ type State =
   /** After DEV_SETUP_STATE or the config blob: END_OF_STATE must follow. */
   | { at: "eos"; sectionId: number; after: string }
   | { at: "config"; sectionId: number }
+  /** The config blob's bytes, after its checked length. */
+  | { at: "config-blob"; sectionId: number; offset: number; length: number }
+  /** The check after a DEV_DATA_STATE chunk's data (our integrity extension). */
+  | { at: "data-check"; sectionId: number }
   | { at: "footer"; sectionId: number }
   | { at: "after-eof" }
   | { at: "done" };
@@ -50,6 +55,8 @@ const need = (needed: number): NeedMore => ({ type: "need-more", needed });
 export class MainStreamParser {
   private state: State = { at: "header" };
   private readonly sections = new Set<number>();
+  /** Our integrity extension, on from the CONFIGURATION that asks for it until EOF. */
+  private check: RunningCheck | undefined;
 
   constructor(
     private readonly maxPacketBytes: number,
@@ -63,6 +70,24 @@ export class MainStreamParser {
   /** True between records at a point where the stream may end (after EOF and its optional trailer). */
   get complete(): boolean {
     return this.state.at === "after-eof" || this.state.at === "done";
+  }
+
+  /**
+   * Reads the VFIO payload of section `sectionId` whose header another reader consumed (the inspector,
+   * which reads every section kind): it is done when `expecting` turns to "footer".
+   */
+  enterPayload(sectionId: number): void {
+    this.sections.add(sectionId);
+    this.state = { at: "payload", sectionId };
+  }
+
+  /**
+   * Continues a stream whose header and CONFIGURATION another reader consumed (the inspector), with the
+   * checks that CONFIGURATION turned on.
+   */
+  resumeAfterConfiguration(configuration: unknown, offset: number): void {
+    this.check = checkOf(configuration, offset, this.subject);
+    this.state = { at: "top", started: true };
   }
 
   /** Where the parser is, for a truncation error. */
@@ -84,7 +109,11 @@ export class MainStreamParser {
       case "eos":
         return this.endOfState(q, s.sectionId, s.after);
       case "config":
-        return this.configBlob(q, s.sectionId);
+        return this.configLength(q, s.sectionId);
+      case "config-blob":
+        return this.configBlob(q, s);
+      case "data-check":
+        return this.dataCheck(q, s.sectionId);
       case "footer":
         return this.footer(q, s.sectionId);
       case "after-eof":
@@ -98,6 +127,8 @@ export class MainStreamParser {
   /**
    * Runs a WASM header reader (assembly/main-wire.ts) on up to `max` queued bytes: the header's
    * length, or need-more; a bad header throws with `describe`'s message at the field's offset.
+   * With checks on, the header's check must follow it and match before anything acts on the
+   * header: the length returned then includes the check, and the caller consumes it at once.
    */
   private read(
     q: ByteQueue,
@@ -107,9 +138,30 @@ export class MainStreamParser {
   ): number | NeedMore {
     const result = readQueued(q, max, read);
     const { out } = headerArea();
-    if (result > 0) return result;
+    if (result > 0) return this.verify(q, result) ?? result + (this.check?.bytes ?? 0);
     if (result === 0) return need(out[0]);
     return this.fail(HEADER_ERROR_CODES[-result], describe(-result, out), q.position + out[0]);
+  }
+
+  /**
+   * With checks on: need-more until the `covered` bytes at the queue's head and their check are
+   * there, then covers them and throws unless the check matches. Undefined once it matched (or
+   * with checks off); the caller must then consume the bytes and the check before asking again.
+   */
+  private verify(q: ByteQueue, covered: number): NeedMore | undefined {
+    const check = this.check;
+    if (!check) return undefined;
+    const total = covered + check.bytes;
+    if (q.length < total) return need(total - q.length);
+    const bytes = q.peek(total);
+    check.update(bytes.subarray(0, covered));
+    const expected = new Uint8Array(check.bytes);
+    check.write(expected, 0);
+    if (expected.some((b, i) => b !== bytes[covered + i])) {
+      const found = Array.from(bytes.subarray(covered), (b) => b.toString(16).padStart(2, "0")).join("");
+      this.fail("ERR_WIRE_CHECKSUM_MISMATCH", `main-channel ${check.algorithm} check ${found} does not match the stream's ${check.hex}`, q.position + covered);
+    }
+    return undefined;
   }
 
   private header(q: ByteQueue): MainRecord | NeedMore {
@@ -153,6 +205,7 @@ export class MainStreamParser {
       case SectionType.CONFIGURATION: {
         const body = this.jsonBody(q, out[2], "CONFIGURATION");
         if ("type" in body) return body;
+        this.check = checkOf(body.json, offset + 5, this.subject);
         this.state = { at: "top", started: true };
         return { type: "configuration", offset, json: body.json };
       }
@@ -183,6 +236,8 @@ export class MainStreamParser {
       }
       default:
         q.skip(got);
+        // EOF is the last unit checked: what may follow (a VM description) is not device state.
+        this.check = undefined;
         this.state = { at: "after-eof" };
         return { type: "eof", offset };
     }
@@ -228,12 +283,22 @@ export class MainStreamParser {
     if (q.length === 0) return need(s.remaining);
     const offset = q.position;
     const bytes = q.takePiece(s.remaining);
+    // Pieces are delivered before the chunk's check arrives: a mismatch fails the stream at the check.
+    this.check?.update(bytes);
     s.remaining -= bytes.length;
-    if (s.remaining === 0) this.state = { at: "payload", sectionId: s.sectionId };
+    if (s.remaining === 0) this.state = this.check ? { at: "data-check", sectionId: s.sectionId } : { at: "payload", sectionId: s.sectionId };
     return { type: "data", offset, bytes };
   }
 
-  private configBlob(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
+  private dataCheck(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
+    const pending = this.verify(q, 0);
+    if (pending) return pending;
+    q.skip(this.check!.bytes);
+    this.state = { at: "payload", sectionId };
+    return this.next(q);
+  }
+
+  private configLength(q: ByteQueue, sectionId: number): MainRecord | NeedMore {
     const offset = q.position;
     const got = this.read(
       q,
@@ -243,12 +308,19 @@ export class MainStreamParser {
     );
     if (typeof got !== "number") return got;
     const length = headerArea().out[2];
-    const total = MARKER_BYTES + length;
-    if (q.length < total) return need(total - q.length);
-    q.skip(MARKER_BYTES);
-    const bytes = q.take(length);
-    this.state = { at: "eos", sectionId, after: "config state: end flag incorrect" };
-    return { type: "config", offset, bytes };
+    q.skip(got);
+    this.state = { at: "config-blob", sectionId, offset, length };
+    return this.next(q);
+  }
+
+  private configBlob(q: ByteQueue, s: { sectionId: number; offset: number; length: number }): MainRecord | NeedMore {
+    if (q.length < s.length) return need(s.length - q.length);
+    const pending = this.verify(q, s.length);
+    if (pending) return pending;
+    const bytes = q.take(s.length);
+    if (this.check) q.skip(this.check.bytes);
+    this.state = { at: "eos", sectionId: s.sectionId, after: "config state: end flag incorrect" };
+    return { type: "config", offset: s.offset, bytes };
   }
 
   private endOfState(q: ByteQueue, sectionId: number, message: string): MainRecord | NeedMore {
@@ -283,10 +355,20 @@ export class MainStreamParser {
       (wasm, avail) => wasm.exports.readVmDescription(wasm.at, avail, MAX_VM_DESCRIPTION_BYTES, wasm.outPtr),
       (error, out) =>
         error === HeaderError.TRAILING_BYTES
-          ? "bytes after EOF that are not a VM description"
-          : `VM description of ${out[2]} bytes is over the bound of ${MAX_VM_DESCRIPTION_BYTES}`,
+          ? "bytes after EOF that are not a VM description or COMMIT"
+          : error === HeaderError.UNKNOWN_COMMAND
+            ? `command ${out[2]} after EOF, only COMMIT (${MainCommand.COMMIT}) may come there`
+            : error === HeaderError.COMMAND_LENGTH
+              ? `COMMIT has length ${out[3]}, expected 0`
+              : `VM description of ${out[2]} bytes is over the bound of ${MAX_VM_DESCRIPTION_BYTES}`,
     );
     if (typeof got !== "number") return got;
+    if (headerArea().out[1] === SectionType.COMMAND) {
+      // Our commit protocol's last word (docs/wire-format.md 5.5): nothing may follow it.
+      q.skip(got);
+      this.state = { at: "done" };
+      return { type: "command", offset, command: "COMMIT" };
+    }
     const body = this.jsonBody(q, headerArea().out[2], "VM description");
     if ("type" in body) return body;
     this.state = { at: "done" };

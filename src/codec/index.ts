@@ -1,3 +1,9 @@
+/**
+ * `vfio-migration/wire`: QEMU's wire formats byte for byte: the main stream's encoders, multifd packets and hellos, the return
+ * path, the stream decoder, the packet scanner and reorder index, and the WASM core's instances.
+ *
+ * @module vfio-migration/wire
+ */
 export { init, createInstance, type CodecInstance, type InitOptions, type WasmFlavor } from "./wasm/load.js";
 export type { CodecExports } from "./wasm/exports.js";
 export { crc32c } from "./crc32c.js";
@@ -29,3 +35,7 @@ export type { MainRecord, MarkerName } from "./decode-main.js";
 export type { MultifdRecord } from "./decode-multifd.js";
 export type { ReturnPathRecord } from "./decode-return-path.js";
 export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./inspect.js";
+export {
+  RECOVERY_MAGIC, RECOVERY_VERSION, RECOVERY_QUERY_BYTES, RECOVERY_ANSWER_BYTES, RecoveryOutcome, encodeRecoveryQuery, decodeRecoveryQuery,
+  encodeRecoveryAnswer, decodeRecoveryAnswer,
+} from "./recovery.js";

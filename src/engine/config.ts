@@ -11,8 +11,11 @@ export interface SetupConfig {
   version: 1;
   /** Per-migration id, echoed in each multifd channel's hello. */
   uuid: string;
-  /** `checksum`: the multifd CHECKSUM extension's algorithm (a peer that sends a boolean means none or CRC32C). */
-  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: ChecksumAlgorithm };
+  /**
+   * `checksum`: the CHECKSUM extension's algorithm (a peer that sends a boolean means none or CRC32C);
+   * `commit`: the commit protocol (docs/reliability.md).
+   */
+  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: ChecksumAlgorithm; commit: boolean };
   multifdChannels: number;
   /** How the config blob travels on the main channel (our one deviation from QEMU). */
   configBlob: "length-delimited";
@@ -36,11 +39,16 @@ export function describeDevices(devices: readonly MigratableDevice[]): SetupConf
 }
 
 /** One end's configuration: what it will do and with which devices. */
-export function buildConfig(uuid: string, switchoverAck: boolean, multifd: MultifdPlan, devices: readonly MigratableDevice[]): SetupConfig {
+export function buildConfig(
+  uuid: string,
+  capabilities: { switchoverAck: boolean; commit: boolean },
+  multifd: MultifdPlan,
+  devices: readonly MigratableDevice[],
+): SetupConfig {
   return {
     version: 1,
     uuid,
-    capabilities: { returnPath: true, switchoverAck, multifd: multifd.transfer, checksum: multifd.checksum },
+    capabilities: { returnPath: true, ...capabilities, multifd: multifd.transfer, checksum: multifd.checksum },
     multifdChannels: multifd.channels,
     configBlob: "length-delimited",
     devices: describeDevices(devices),
@@ -54,15 +62,19 @@ export function compareConfigs(source: SetupConfig, destination: SetupConfig): s
     if (a !== b) out.push(`${what}: source ${String(a)}, destination ${String(b)}`);
   };
   differ("version", source.version, destination.version);
-  for (const key of ["switchoverAck", "multifd", "checksum"] as const) {
+  for (const key of ["switchoverAck", "multifd", "checksum", "commit"] as const) {
     differ(`capability ${key}`, source.capabilities[key], destination.capabilities[key]);
   }
   if (source.capabilities.multifd && destination.capabilities.multifd) {
     differ("multifd channels", source.multifdChannels, destination.multifdChannels);
   }
   differ("config blob format", source.configBlob, destination.configBlob);
-  const names = (c: SetupConfig): string => c.devices.map((d) => `${d.name}#${d.instanceId}`).join(",") || "none";
-  if (names(source) !== names(destination)) {
+  // Compared device by device: names may hold any character, so a joined string could collide (`A#0,B`).
+  const sameDevices =
+    source.devices.length === destination.devices.length &&
+    source.devices.every((s, i) => s.name === destination.devices[i].name && s.instanceId === destination.devices[i].instanceId);
+  if (!sameDevices) {
+    const names = (c: SetupConfig): string => c.devices.map((d) => `${d.name}#${d.instanceId}`).join(",") || "none";
     out.push(`devices: source ${names(source)}, destination ${names(destination)}`);
     return out;
   }

@@ -1,3 +1,4 @@
+import type { Clock, ClockTimer } from "../clock.js";
 import { BANDWIDTH_PERIOD_MS } from "./options.js";
 
 /**
@@ -76,7 +77,12 @@ export class RateLimiter {
 
 /** A sleep that an event (an ACK, switchover-now, cancel) can cut short. */
 export class Waker {
+  readonly #clock: Clock;
   #wake: (() => void) | undefined;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   wake(): void {
     this.#wake?.();
@@ -84,10 +90,10 @@ export class Waker {
 
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, ms));
       const self = this;
+      const timer: ClockTimer = this.#clock.setTimeout(done, ms);
       function done(): void {
-        clearTimeout(timer);
+        self.#clock.clearTimeout(timer);
         if (self.#wake === done) self.#wake = undefined;
         resolve();
       }

@@ -1,17 +1,39 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
+import { realClock, type Clock } from "../clock.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
-import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
+import { CommitDesk, type CommitOutcome } from "./commit.js";
+import {
+  AcceptTimeoutError,
+  CommitAbortedError,
+  MigrationCancelledError,
+  PeerClosedError,
+  ProtocolError,
+  SetupMismatchError,
+  SetupTimeoutError,
+  UnexpectedApprovalError,
+  UnknownDeviceError,
+} from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
 import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
-import { planMultifd, type MultifdPlan, type ReceiveOptions } from "./options.js";
+import {
+  DEFAULT_ACCEPT_TIMEOUT_MS,
+  DEFAULT_RESOLUTION_TIMEOUT_MS,
+  DEFAULT_SETUP_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  planMultifd,
+  type MultifdPlan,
+  type ReceiveOptions,
+} from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, now, settlesWithin, takeDigests } from "./session.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
+import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
@@ -21,8 +43,9 @@ const CLOSE_WAIT_MS = 2000;
 
 /**
  * Receives a migration of `options.devices` from the first channel `options.acceptor` accepts.
- * Never rejects: the result says completed, failed or cancelled. On failure the destination's
- * devices are reset (their partial state discarded) and every channel is closed.
+ * Never rejects: the result says completed, failed or cancelled. With the commit protocol the VM
+ * starts only on the source's COMMIT. On failure the destination's devices are reset (their
+ * partial state discarded) and every channel is closed.
  */
 export function receive(options: ReceiveOptions): Promise<MigrationResult> {
   return new DestinationSession(options).run();
@@ -30,13 +53,17 @@ export function receive(options: ReceiveOptions): Promise<MigrationResult> {
 
 class DestinationSession {
   readonly #o: ReceiveOptions;
+  readonly #clock: Clock;
+  readonly #stallMs: number;
+  readonly #resolutionMs: number;
+  readonly #commit: boolean;
   readonly #trace: TraceRecorder;
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
   readonly #ack: boolean;
   #phase: MigrationPhase = "setup";
-  #channel: Channel | undefined;
+  #channel: WatchedChannel | undefined;
   #reader: ChannelReader<"main"> | undefined;
   #handlers: VfioLoadHandler[] = [];
   #ackPending = 0;
@@ -46,10 +73,18 @@ class DestinationSession {
   #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #receiver: MultifdReceiver | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
+  #multifdChannels: WatchedChannel[] = [];
+  #desk: CommitDesk | undefined;
+  #serving: Promise<void> | undefined;
+  readonly #stopServing = new AbortController();
 
   constructor(options: ReceiveOptions) {
     this.#o = options;
-    this.#trace = options.trace ?? new TraceRecorder();
+    this.#clock = options.clock ?? realClock;
+    this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#resolutionMs = options.resolutionTimeoutMs ?? DEFAULT_RESOLUTION_TIMEOUT_MS;
+    this.#commit = options.capabilities?.commit ?? true;
+    this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "destination", this.#trace));
     this.#vm = options.vm ?? new VmRunState({ running: false });
     this.#cancel = new Cancellation(options.signal);
@@ -57,7 +92,7 @@ class DestinationSession {
   }
 
   async run(): Promise<MigrationResult> {
-    const start = now();
+    const start = this.#clock.now();
     let setupMs = 0;
     let digests: (string | undefined)[] = [];
     const unregister: (() => void)[] = [];
@@ -70,14 +105,24 @@ class DestinationSession {
       const channel = await this.#accept();
       const reader = new ChannelReader(channel, "main");
       this.#reader = reader;
+      // From the first byte on, the source keeps sending whenever we read (pre-copy writes a PART
+      // section per device each iteration, even an empty one).
+      channel.awaiting = true;
 
-      // SETUP: the source's header and configuration; our answer on the return path.
-      const header = await reader.next();
-      if (header?.type !== "header") throw new PeerClosedError(channel.name, "setup");
-      const configuration = await reader.next();
-      if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
-      const peer = this.#parsePeerConfig(configuration.json);
-      const own = buildConfig(peer.uuid, this.#ack, this.#plan, this.#devices);
+      // SETUP: the source's header and configuration within the setup timeout; our answer on the return path.
+      const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError("main", "stream header and CONFIGURATION from the source", setupMsLimit));
+      let peer: SetupConfig;
+      try {
+        const header = await Promise.race([reader.next(), setupDeadline.expired]);
+        if (header?.type !== "header") throw new PeerClosedError(channel.name, "setup");
+        const configuration = await Promise.race([reader.next(), setupDeadline.expired]);
+        if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
+        peer = this.#parsePeerConfig(configuration.json);
+      } finally {
+        setupDeadline.clear();
+      }
+      const own = buildConfig(peer.uuid, { switchoverAck: this.#ack, commit: this.#commit }, this.#plan, this.#devices);
       await this.#send({ type: "config", json: own });
       const differences = compareConfigs(peer, own);
       if (differences.length > 0) throw new SetupMismatchError(differences);
@@ -90,7 +135,7 @@ class DestinationSession {
       for (const h of this.#handlers) await h.loadSetup();
       // `qemu_loadvm_state_switchover_ack_needed`: counted once every device is set up.
       this.#ackPending = this.#ack ? this.#handlers.filter((h) => h.switchoverAckNeeded()).length : 0;
-      setupMs = now() - start;
+      setupMs = this.#clock.now() - start;
       this.#phase = "active";
       this.#progress();
 
@@ -102,19 +147,24 @@ class DestinationSession {
       }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
-      // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
-      await this.#vm.start();
+      const digestMap = Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]]));
+      if (this.#commit) {
+        const outcome = await this.#awaitCommit(channel, reader, uuidBytes(peer.uuid), digestMap);
+        if (outcome === "aborted") throw this.#abortReason ?? new CommitAbortedError("the VM did not start");
+      } else {
+        // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
+        await this.#vm.start();
+      }
       this.#trace.mark("destination", "VM_START");
-      const loadMs = now() - switchoverAt;
+      const loadMs = this.#clock.now() - switchoverAt;
       this.#phase = "completed";
       this.#progress();
-      const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
-      await this.#send({ type: "report", json: report });
-      await this.#send({ type: "shut", status: 0 });
-      await channel.end();
-      if (!(await settlesWithin(reader.next(), CLOSE_WAIT_MS))) channel.destroy();
+      // The VM runs: nothing below may turn this into a failure (the source may already know).
+      const report: DestinationReport = { status: "completed", loadMs, digests: digestMap };
+      const confirmed = await this.#confirm(channel, reader, report);
       await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
-      return this.#result("completed", undefined, setupMs, start, digests);
+      await this.#closeDesk(confirmed);
+      return { ...this.#result("completed", undefined, setupMs, start, digests), ...(this.#desk?.via === "recovery" ? { recovered: true } : {}) };
     } catch (err) {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
       const status = failureStatus(err, this.#cancel);
@@ -124,8 +174,11 @@ class DestinationSession {
       this.#channel?.destroy(error);
       this.#receiver?.abort(error);
       await this.#receiver?.close().catch(() => {});
+      if (this.#vm.running) await this.#vm.stop().catch(() => {});
       await this.#release();
       digests = takeDigests(this.#devices);
+      // A source that committed and lost us may still ask: it gets "aborted" for a while.
+      await this.#closeDesk(false);
       return this.#result(status, error, setupMs, start, digests);
     } finally {
       for (const remove of unregister) remove();
@@ -133,6 +186,86 @@ class DestinationSession {
       this.#cancel.dispose();
       await this.#channel?.closed;
     }
+  }
+
+  #abortReason: Error | undefined;
+
+  /**
+   * Loaded: report it, then wait for the source's COMMIT. Recovery queries are answered from now
+   * on. Losing the source here leaves the resolution timeout for it to reconnect and commit; then
+   * the state is discarded (the source, committed or not, never sees a start it did not order).
+   */
+  async #awaitCommit(channel: WatchedChannel, reader: ChannelReader<"main">, uuid: Uint8Array, digests: DestinationReport["digests"]): Promise<CommitOutcome> {
+    const desk = new CommitDesk(() => this.#startVm());
+    this.#desk = desk;
+    this.#serving = desk.serve(this.#o.acceptor, uuid, this.#clock, this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS, this.#stopServing.signal);
+    const viaMain = (async () => {
+      await this.#send({ type: "report", json: { status: "loaded", digests } satisfies DestinationReport });
+      const r = await reader.next();
+      if (r?.type === "command" && r.command === "COMMIT") return desk.commit("main");
+      throw r === undefined ? new PeerClosedError(channel.name, "the wait for COMMIT") : new ProtocolError(channel.name, `expected COMMIT after EOF, got ${r.type}`);
+    })();
+    viaMain.catch(() => {}); // raced below; after a recovery decision it fails with the destroyed channel
+    try {
+      return await Promise.race([viaMain, desk.decided]);
+    } catch (err) {
+      this.#abortReason = asError(err);
+      channel.destroy(this.#abortReason);
+      if (this.#cancel.aborted) return desk.abort();
+      // The source may have committed and may reconnect: give it the resolution timeout.
+      const waiting = new AbortController();
+      await Promise.race([desk.decided, this.#clock.sleep(this.#resolutionMs, waiting.signal).catch(() => {})]);
+      waiting.abort();
+      if (!desk.via) this.#abortReason = new CommitAbortedError(`lost the source before its COMMIT (${this.#abortReason.message}); no recovery within ${this.#resolutionMs} ms: state discarded`);
+      return desk.abort();
+    } finally {
+      if (desk.via === "recovery") channel.destroy(); // the source gave up on this channel
+    }
+  }
+
+  /** Starts the VM (prepare pass, then main pass); false if it failed, with the VM stopped again. */
+  async #startVm(): Promise<boolean> {
+    try {
+      await this.#vm.start();
+      return true;
+    } catch (err) {
+      this.#abortReason = new CommitAbortedError(`the VM did not start: ${asError(err).message}`, { cause: err });
+      await this.#vm.stop().catch(() => {});
+      return false;
+    }
+  }
+
+  /**
+   * REPORT and SHUT(0), then the source's orderly end, which says it read them. True when it came;
+   * false when the channel failed or stalled first (the source may ask over a recovery connection).
+   */
+  async #confirm(channel: WatchedChannel, reader: ChannelReader<"main">, report: DestinationReport): Promise<boolean> {
+    try {
+      await this.#send({ type: "report", json: report });
+      await this.#send({ type: "shut", status: 0 });
+      await channel.end();
+      const trailing = await reader.next();
+      if (trailing !== undefined) throw new ProtocolError(channel.name, `unexpected ${trailing.type} after SHUT`);
+      return true;
+    } catch {
+      channel.destroy();
+      return false;
+    }
+  }
+
+  /**
+   * Stops answering recovery queries: at once when the source confirmed the outcome (or on
+   * cancel), else after the resolution timeout, so a source that lost the connection can still learn it.
+   */
+  async #closeDesk(confirmed: boolean): Promise<void> {
+    if (!this.#desk) return;
+    if (!confirmed && !this.#cancel.aborted) {
+      const removeAbort = this.#cancel.onAbort(() => this.#stopServing.abort());
+      await this.#clock.sleep(this.#resolutionMs, this.#stopServing.signal).catch(() => {});
+      removeAbort();
+    }
+    this.#stopServing.abort();
+    await this.#serving;
   }
 
   /**
@@ -146,11 +279,17 @@ class DestinationSession {
       channels: this.#plan.channels,
       checksum: this.#plan.checksum,
       maxQueuedBytes: this.#o.multifd?.maxQueuedBytes,
+      clock: this.#clock,
       // A load worker's phase change (loading, starved, done) is a progress event.
       onPhase: () => this.#progress(),
     });
     this.#receiver = receiver;
-    const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
+    const watch = (channel: Channel): Channel => {
+      const watched = new WatchedChannel(channel, this.#clock, this.#stallMs);
+      this.#multifdChannels.push(watched);
+      return watched;
+    };
+    const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel, watch);
     const failed = new Promise<never>((_, reject) => {
       accepting.catch(reject);
       receiver.finished().catch(reject);
@@ -159,15 +298,21 @@ class DestinationSession {
     return failed;
   }
 
-  async #accept(): Promise<Channel> {
+  /** The main channel: the first connection, within the accept timeout. */
+  async #accept(): Promise<WatchedChannel> {
     const accepting = this.#o.acceptor.accept(this.#o.signal);
+    const limit = this.#o.acceptTimeoutMs ?? DEFAULT_ACCEPT_TIMEOUT_MS;
+    const waited = deadline(this.#clock, limit, () => new AcceptTimeoutError(limit));
     try {
-      this.#channel = await this.#cancel.race(accepting, "main");
-      this.#channel.name = "main";
+      const channel = await Promise.race([this.#cancel.race(accepting, "main"), waited.expired]);
+      channel.name = "main";
+      this.#channel = new WatchedChannel(channel, this.#clock, this.#stallMs);
       return this.#channel;
     } catch (err) {
       accepting.then((late) => late.destroy(), () => {});
       throw err;
+    } finally {
+      waited.clear();
     }
   }
 
@@ -182,6 +327,9 @@ class DestinationSession {
   /** The main loop of `qemu_loadvm_state` until EOF; returns when SWITCHOVER_START arrived. */
   async #load(reader: ChannelReader<"main">): Promise<number> {
     const sections = new Map<number, VfioLoadHandler>();
+    // A device's sections share one id and only the first may be a START (QEMU's rule), so the ids we
+    // keep are never more than our devices, whatever a source sends.
+    const sectionOf = new Map<VfioLoadHandler, number>();
     let current: VfioLoadHandler | undefined;
     let switchoverAt: number | undefined;
     const channel = reader.channel.name;
@@ -193,10 +341,13 @@ class DestinationSession {
         case "full": {
           const h = this.#handlers.find((x) => x.device.name === r.idstr && x.device.instanceId === r.instanceId);
           if (!h) throw new UnknownDeviceError(channel, r.idstr, r.instanceId);
+          const id = sectionOf.get(h);
+          if (r.type === "start" && id !== undefined) throw new ProtocolError(channel, `${h.device.name} started twice (section ids ${id} and ${r.sectionId})`);
+          if (id !== undefined && id !== r.sectionId) throw new ProtocolError(channel, `${h.device.name} has section id ${id}, not ${r.sectionId}`);
           const known = sections.get(r.sectionId);
-          if (r.type === "start" && known) throw new ProtocolError(channel, `section id ${r.sectionId} started twice`);
           if (known && known !== h) throw new ProtocolError(channel, `section id ${r.sectionId} names ${h.device.name}, started for ${known.device.name}`);
           sections.set(r.sectionId, h);
+          sectionOf.set(h, r.sectionId);
           current = h;
           break;
         }
@@ -222,8 +373,10 @@ class DestinationSession {
             this.#returnPathOpen = true;
             if (this.#ack && this.#ackPending === 0) await this.#sendAck();
           } else if (r.command === "SWITCHOVER_START") {
-            switchoverAt = now();
+            switchoverAt = this.#clock.now();
             this.#phase = "device";
+            // Every multifd channel now carries device state until the source ends it.
+            for (const c of this.#multifdChannels) c.awaiting = true;
             this.#receiver?.switchoverStart();
             this.#progress();
           } else {
@@ -231,7 +384,7 @@ class DestinationSession {
           }
           break;
         case "eof":
-          return switchoverAt ?? now();
+          return switchoverAt ?? this.#clock.now();
         default:
           throw new ProtocolError(channel, `unexpected ${r.type} record`);
       }
@@ -262,6 +415,7 @@ class DestinationSession {
     const code = (error as { code?: string }).code ?? "ERR_MIGRATION_FAILED";
     const report: DestinationReport = { status: "failed", error: { code, message: error.message } };
     await settlesWithin(
+      this.#clock,
       this.#send({ type: "report", json: report }).then(() => this.#send({ type: "shut", status: 1 })),
       200,
     );
@@ -291,13 +445,13 @@ class DestinationSession {
     });
   }
 
-  #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
+  #result(status: MigrationResult["status"], error: VfioMigrationError | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
     return {
       side: "destination",
       status,
       error,
       setupMs,
-      totalMs: now() - start,
+      totalMs: this.#clock.now() - start,
       downtimeMs: undefined,
       bytes: { main: this.#reader?.bytesRead ?? 0, multifd: this.#multifdReport?.channels.map((c) => c.bytes) ?? [] },
       devices: deviceResults(this.#devices, "destination", this.#trace, digests, this.#handlers.map((h, i) => h.bytes + (this.#multifdReport?.devices[i].bytes ?? 0))),

@@ -1,3 +1,4 @@
+import type { RunningCheck } from "../codec/main-check.js";
 import type { Channel } from "../transport/types.js";
 
 /** Room in front of each chunk for the bytes staged before it plus its DEV_DATA_STATE header. */
@@ -28,6 +29,7 @@ export class MainWriter {
   readonly #buffers: ChunkBuffer[];
   #next = 0;
   #error: unknown;
+  #unitCheck: RunningCheck | undefined;
 
   constructor(channel: Channel, chunkBytes: number, onWritten: (bytes: number) => void = () => {}) {
     this.channel = channel;
@@ -35,17 +37,47 @@ export class MainWriter {
     this.#buffers = Array.from({ length: CHUNK_BUFFERS }, () => ({ bytes: new Uint8Array(CHUNK_HEADROOM + chunkBytes), pending: undefined }));
   }
 
-  /** Stages small bytes (copied now, sent with the next chunk or flush). */
-  put(bytes: Uint8Array): void {
-    if (this.#staged + bytes.length > STAGE_BYTES) throw new Error("main writer: staged bytes over 64 KiB; flush first");
-    this.#stage.set(bytes, this.#staged);
-    this.#staged += bytes.length;
+  /**
+   * Our integrity extension: from now on every `put`, `putWith`, chunk header and chunk's data is
+   * one unit the destination's parser reads as one, and is followed by `check` of all units so far.
+   */
+  startChecks(check: RunningCheck): void {
+    this.#unitCheck = check;
   }
 
-  /** Stages `size` bytes written in place by `write(target, offset)`, which returns the end offset. */
+  /** EOF is the last unit checked: what follows it (COMMIT) goes out as it is, as the parser reads it. */
+  stopChecks(): void {
+    this.#unitCheck = undefined;
+  }
+
+  /** Bytes each unit's check adds (0 without checks). */
+  get checkBytes(): number {
+    return this.#unitCheck?.bytes ?? 0;
+  }
+
+  /** Stages small bytes (copied now, sent with the next chunk or flush): one unit. */
+  put(bytes: Uint8Array): void {
+    this.putWith(bytes.length, (target, offset) => {
+      target.set(bytes, offset);
+      return offset + bytes.length;
+    });
+  }
+
+  /** Stages `size` bytes written in place by `write(target, offset)`, which returns the end offset: one unit. */
   putWith(size: number, write: (target: Uint8Array, offset: number) => number): void {
-    if (this.#staged + size > STAGE_BYTES) throw new Error("main writer: staged bytes over 64 KiB; flush first");
-    this.#staged = write(this.#stage, this.#staged);
+    if (this.#staged + size + this.checkBytes > STAGE_BYTES) throw new Error("main writer: staged bytes over 64 KiB; flush first");
+    const start = this.#staged;
+    this.#staged = write(this.#stage, start);
+    this.#sealUnit(this.#stage, start, this.#staged);
+  }
+
+  /** With checks on: covers `target[start, end)` and writes the check at `end`, advancing the stage if it is there. */
+  #sealUnit(target: Uint8Array, start: number, end: number): void {
+    const check = this.#unitCheck;
+    if (!check) return;
+    check.update(target.subarray(start, end));
+    const after = check.write(target, end);
+    if (target === this.#stage) this.#staged = after;
   }
 
   /** Room left in the stage. */
@@ -77,12 +109,18 @@ export class MainWriter {
     headerBytes: number,
     writeHeader: (target: Uint8Array, offset: number) => number,
   ): Promise<void> {
-    if (this.#staged + headerBytes > CHUNK_HEADROOM) await this.flush();
-    const start = CHUNK_HEADROOM - headerBytes - this.#staged;
+    const checkBytes = this.checkBytes;
+    if (this.#staged + headerBytes + checkBytes > CHUNK_HEADROOM) await this.flush();
+    const headerAt = CHUNK_HEADROOM - checkBytes - headerBytes;
+    const start = headerAt - this.#staged;
     buffer.bytes.set(this.#stage.subarray(0, this.#staged), start);
     this.#staged = 0;
-    writeHeader(buffer.bytes, CHUNK_HEADROOM - headerBytes);
+    writeHeader(buffer.bytes, headerAt);
+    this.#sealUnit(buffer.bytes, headerAt, CHUNK_HEADROOM - checkBytes);
+    // The data's check cannot follow it in this buffer: it is staged, in front of whatever comes next.
+    if (this.#unitCheck && length > 0) this.#unitCheck.update(buffer.bytes.subarray(CHUNK_HEADROOM, CHUNK_HEADROOM + length));
     buffer.pending = this.#write(buffer.bytes.subarray(start, CHUNK_HEADROOM + length));
+    if (this.#unitCheck && length > 0) this.#staged = this.#unitCheck.write(this.#stage, 0);
   }
 
   /** Sends what is staged and waits until the channel has taken it. */

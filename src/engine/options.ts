@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import type { MigratableDevice } from "../device/types.js";
 import { checksumAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumOption } from "../codec/checksum.js";
 import { VfioMigrationError } from "../errors.js";
@@ -16,11 +17,25 @@ export const DEVICE_CHUNK_BYTES = 1024 * 1024;
 export const UNKNOWN_STOP_COPY_SIZE = 100 * 1024 ** 3;
 /** `BUFFER_DELAY`: how often bandwidth and the switchover threshold are recomputed. */
 export const BANDWIDTH_PERIOD_MS = 100;
+/** How long the setup exchange may take before the peer counts as not speaking the protocol. */
+export const DEFAULT_SETUP_TIMEOUT_MS = 5000;
+/** How long a channel may make no progress while something is awaited on it. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+/** How long a committed source tries to learn the outcome (and a destination keeps its decision available). */
+export const DEFAULT_RESOLUTION_TIMEOUT_MS = 10_000;
+/** How long `receive` waits for a source to connect. */
+export const DEFAULT_ACCEPT_TIMEOUT_MS = 10 * 60_000;
 
 /** Migration capabilities; each must be the same on both ends (checked at setup). */
 export interface Capabilities {
   /** Destination acknowledges switchover once every PRE_COPY device's initial data is loaded. Needs the return path (always on here). */
   switchoverAck?: boolean;
+  /**
+   * The commit protocol (our extension, default on): the destination loads everything, reports it,
+   * and starts its VM only on the source's COMMIT; see docs/reliability.md. Off is QEMU's behaviour,
+   * where the destination starts at EOF and a link cut at the end can leave both VMs running.
+   */
+  commit?: boolean;
 }
 
 export type MultifdMode = "on" | "off" | "auto";
@@ -31,9 +46,10 @@ export interface MultifdOptions {
   /** Device-state transfer over multifd channels (QEMU's x-migration-multifd-transfer): on, off, or auto = on when there are channels. Default auto. */
   mode?: MultifdMode;
   /**
-   * Per-packet integrity check on multifd device-state packets (our CHECKSUM extension): "crc32c"
-   * (the standard one), "xxh3" (XXH3-64, several times faster in WASM) or "none" (default; QEMU's
-   * exact bytes). `true` means "crc32c". Both ends must choose the same (checked at setup).
+   * Integrity checks on every channel (our CHECKSUM extension): "crc32c" (the standard one), "xxh3"
+   * (XXH3-64, several times faster in WASM) on each multifd device-state packet, and a running CRC32C
+   * on each unit of the main channel with either; "none" (default) keeps QEMU's exact bytes. `true`
+   * means "crc32c". Both ends must choose the same (checked at setup).
    */
   checksum?: ChecksumOption;
   /** Destination: bound on packet bytes queued for the load workers (default 64 MiB). */
@@ -61,7 +77,8 @@ export function planMultifd(options: MultifdOptions | undefined): MultifdPlan {
   if (typeof checksum !== "boolean" && !CHECKSUM_ALGORITHMS.includes(checksum)) {
     throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", `multifd checksum must be one of ${CHECKSUM_ALGORITHMS.join(", ")}, got '${String(checksum)}'`);
   }
-  return { channels: transfer ? channels : 0, transfer, checksum: transfer ? checksumAlgorithm(checksum) : "none" };
+  // The main channel is checked whatever the multifd mode, so the choice holds without transfer too.
+  return { channels: transfer ? channels : 0, transfer, checksum: checksumAlgorithm(checksum) };
 }
 
 interface CommonOptions {
@@ -74,6 +91,18 @@ interface CommonOptions {
   onProgress?: (progress: MigrationProgress) => void;
   /** Records every device state change; pass one recorder to both ends to get one ordered trace. */
   trace?: TraceRecorder;
+  /** Every wait, timeout and duration of the session runs on it (default the real clock); a simulation passes a VirtualClock. */
+  clock?: Clock;
+  /** The setup exchange must finish within this (default 5 s): a silent or foreign peer fails with ERR_SETUP_TIMEOUT. */
+  setupTimeoutMs?: number;
+  /** A channel with nothing moving while something is awaited on it fails with ERR_CHANNEL_STALLED after this (default 10 s). */
+  stallTimeoutMs?: number;
+  /**
+   * Source: how long, once committed, it tries to learn whether the destination started (default 10 s)
+   * before it ends "in-doubt". Destination: how long it waits for the commit after losing the source,
+   * and keeps its decision available to a reconnecting source.
+   */
+  resolutionTimeoutMs?: number;
 }
 
 export interface MigrateOptions extends CommonOptions {
@@ -88,4 +117,6 @@ export interface MigrateOptions extends CommonOptions {
 
 export interface ReceiveOptions extends CommonOptions {
   acceptor: Acceptor;
+  /** How long to wait for a source to connect (default 10 min): then ERR_ACCEPT_TIMEOUT. */
+  acceptTimeoutMs?: number;
 }

@@ -3,9 +3,8 @@ import { DeviceState } from "../fsm/states.js";
 import { isVfioMigrationError, VfioMigrationError } from "../errors.js";
 import { MigrationCancelledError } from "./errors.js";
 import type { DeviceResult, MigrationStatus } from "./result.js";
+import type { Clock, ClockTimer } from "../clock.js";
 import type { Side, TracedDevice, TraceRecorder } from "./trace.js";
-
-export const now = (): number => performance.now();
 
 /**
  * Turns an AbortSignal into a promise that rejects with a typed cancel error, for racing against
@@ -63,9 +62,10 @@ export function failureStatus(err: unknown, cancel: Cancellation): MigrationStat
   return cancel.aborted || (isVfioMigrationError(err) && err.code === "ERR_MIGRATION_CANCELLED") ? "cancelled" : "failed";
 }
 
-/** Wraps anything thrown into an Error (the result carries an Error). */
-export function asError(err: unknown): Error {
-  return err instanceof Error ? err : new VfioMigrationError("ERR_MIGRATION_FAILED", String(err));
+/** Our typed error as is; anything else thrown wrapped (kept as `cause`), so results always carry a code. */
+export function asError(err: unknown): VfioMigrationError {
+  if (isVfioMigrationError(err)) return err;
+  return new VfioMigrationError("ERR_MIGRATION_FAILED", err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 export function deviceResults(
@@ -97,13 +97,21 @@ export function takeDigests(devices: readonly TracedDevice[]): (string | undefin
   });
 }
 
-/** True if `promise` settles within `ms` (its rejection counts as settling); never leaves a timer behind. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+/** True if `promise` settles within `ms` on `clock` (its rejection counts as settling); never leaves a timer behind. */
+export async function settlesWithin(clock: Clock, promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<Clock["setTimeout"]> | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = clock.setTimeout(() => resolve(false), ms)));
   try {
     return await Promise.race([promise.then(() => true, () => true), expired]);
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer!);
   }
+}
+
+/** A deadline on `clock`: `expired` rejects with `error()` after `ms` unless cleared first. */
+export function deadline(clock: Clock, ms: number, error: () => Error): { expired: Promise<never>; clear(): void } {
+  let timer: ClockTimer | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = clock.setTimeout(() => reject(error()), ms)));
+  expired.catch(() => {}); // raced by the caller; may expire while nothing awaits it
+  return { expired, clear: () => timer && clock.clearTimeout(timer) };
 }

@@ -1,5 +1,9 @@
 import { DeviceState } from "../fsm/states.js";
+import { ForwardingDevice } from "../device/forwarding.js";
 import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
+import { realClock, type Clock } from "../clock.js";
+import { DeviceError } from "../device/errors.js";
+import { isVfioMigrationError } from "../errors.js";
 
 export type Side = "source" | "destination";
 
@@ -29,13 +33,24 @@ export interface TraceEvent {
 export class TraceRecorder {
   readonly entries: TraceEntry[] = [];
   readonly events: TraceEvent[] = [];
-  readonly #start = performance.now();
-  /** The recorder's start on the shared wall clock (ms), so recorders in different workers can be merged. */
-  readonly origin = performance.timeOrigin + this.#start;
+  readonly #clock: Clock;
+  readonly #start: number;
+  /**
+   * The recorder's start on the shared wall clock (ms), so recorders in different workers can be
+   * merged; on any other clock, its start on that clock.
+   */
+  readonly origin: number;
+
+  /** Times entries on `clock` (default the real one); share the clock the migration runs on. */
+  constructor(clock: Clock = realClock) {
+    this.#clock = clock;
+    this.#start = clock.now();
+    this.origin = clock === realClock ? performance.timeOrigin + this.#start : this.#start;
+  }
 
   /** ms since the recorder started. */
   now(): number {
-    return performance.now() - this.#start;
+    return this.#clock.now() - this.#start;
   }
 
   record(side: Side, device: string, state: DeviceState): void {
@@ -56,84 +71,81 @@ export class TraceRecorder {
  * Wraps a device so every state change it makes (each single arc, a reset, a failure into ERROR) is
  * recorded. The engine talks to the wrapper only; the device itself stays the caller's object.
  */
-export class TracedDevice implements MigratableDevice {
-  readonly #inner: MigratableDevice;
+export class TracedDevice extends ForwardingDevice {
   readonly #side: Side;
   readonly #trace: TraceRecorder;
   #last: DeviceState;
 
   constructor(inner: MigratableDevice, side: Side, trace: TraceRecorder) {
-    this.#inner = inner;
+    super(inner);
     this.#side = side;
     this.#trace = trace;
     this.#last = inner.state;
   }
 
-  get inner(): MigratableDevice {
-    return this.#inner;
-  }
   /** Notes an event of this device (DEV_INIT_DATA_SENT) in the trace. */
   mark(kind: TraceEventKind): void {
-    this.#trace.mark(this.#side, kind, this.#inner.name);
-  }
-  get name(): string {
-    return this.#inner.name;
-  }
-  get instanceId(): number {
-    return this.#inner.instanceId;
-  }
-  get flags(): number {
-    return this.#inner.flags;
-  }
-  get state(): DeviceState {
-    return this.#inner.state;
+    this.#trace.mark(this.#side, kind, this.name);
   }
 
-  async setState(next: DeviceState): Promise<void> {
+  override async setState(next: DeviceState): Promise<void> {
     try {
-      await this.#inner.setState(next);
+      await super.setState(next);
     } finally {
       this.#observe();
     }
   }
 
-  async reset(): Promise<void> {
+  override async reset(): Promise<void> {
     try {
-      await this.#inner.reset();
+      await super.reset();
     } finally {
       this.#observe();
     }
   }
 
-  read(buf: Uint8Array): Promise<number> {
-    return this.#inner.read(buf);
+  override read(buf: Uint8Array): Promise<number> {
+    return super.read(buf).catch(this.#named);
   }
-  write(bytes: Uint8Array): Promise<void> {
-    return this.#inner.write(bytes);
+  override write(bytes: Uint8Array): Promise<void> {
+    return super.write(bytes).catch(this.#named);
   }
-  precopyInfo(): PrecopyInfo {
-    return this.#inner.precopyInfo();
+  override precopyInfo(): PrecopyInfo {
+    try {
+      return super.precopyInfo();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
-  stopCopySize(): number | undefined {
-    return this.#inner.stopCopySize();
+  override stopCopySize(): number | undefined {
+    try {
+      return super.stopCopySize();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
-  saveConfig(): Uint8Array {
-    return this.#inner.saveConfig();
+  override saveConfig(): Uint8Array {
+    try {
+      return super.saveConfig();
+    } catch (err) {
+      return this.#named(err);
+    }
   }
-  loadConfig(blob: Uint8Array): Promise<void> {
-    return this.#inner.loadConfig(blob);
+  override loadConfig(blob: Uint8Array): Promise<void> {
+    return super.loadConfig(blob).catch(this.#named);
   }
-  /** The device's own digest, if it has one. */
-  get digest(): (() => string) | undefined {
-    const inner = this.#inner;
-    return inner.digest ? () => inner.digest!() : undefined;
-  }
+
+  /** A device's own error (not one of ours) becomes ERR_DEVICE_FAILED, named after the device, the original as `cause`. */
+  readonly #named = (err: unknown): never => {
+    if (isVfioMigrationError(err)) throw err;
+    throw new DeviceError("ERR_DEVICE_FAILED", this.name, err instanceof Error ? err.message : String(err), { cause: err });
+  };
 
   #observe(): void {
-    const now = this.#inner.state;
+    const now = this.state;
     if (now !== this.#last) {
       this.#last = now;
-      this.#trace.record(this.#side, this.#inner.name, now);
+      this.#trace.record(this.#side, this.name, now);
     }
   }
 }

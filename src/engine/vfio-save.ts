@@ -130,12 +130,16 @@ export class VfioSaveHandler implements VmStateChangeHandler {
     const d = this.device;
     const header = { type: SectionType.FULL, sectionId: this.sectionId, idstr: d.name, instanceId: d.instanceId, version: VFIO_SECTION_VERSION } as const;
     const config = multifd ? undefined : encodeConfigState(d.saveConfig());
-    const size = sectionStartBytes(header) + (config?.length ?? MARKER_BYTES) + FOOTER_BYTES;
+    // Units: header, then marker, length, blob, END_OF_STATE (or END_OF_STATE alone), footer; each may carry a check.
+    const size = sectionStartBytes(header) + (config?.length ?? MARKER_BYTES) + FOOTER_BYTES + (config ? 6 : 3) * w.checkBytes;
     if (size > w.stageCapacity) throw new VfioMigrationError("ERR_CONFIG_BLOB_TOO_LARGE", named(d.name, `config blob of ${config?.length} bytes does not fit the main channel's 64 KiB staging area`));
     if (size > w.stageRoom) await w.flush();
     w.putWith(sectionStartBytes(header), (t, o) => writeSectionStart(t, o, header));
-    if (config) w.put(config);
-    else w.putWith(MARKER_BYTES, (t, o) => writeMarker(t, o, VfioMarker.END_OF_STATE));
+    if (config) {
+      // One unit per field the destination reads as one: marker, length, blob, END_OF_STATE.
+      const blobEnd = config.length - MARKER_BYTES;
+      for (const [from, to] of [[0, MARKER_BYTES], [MARKER_BYTES, 2 * MARKER_BYTES], [2 * MARKER_BYTES, blobEnd], [blobEnd, config.length]]) w.put(config.subarray(from, to));
+    } else w.putWith(MARKER_BYTES, (t, o) => writeMarker(t, o, VfioMarker.END_OF_STATE));
     w.putWith(FOOTER_BYTES, (t, o) => writeSectionFooter(t, o, this.sectionId));
   }
 

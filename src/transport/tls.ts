@@ -1,5 +1,11 @@
+/**
+ * `vfio-migration/tls`: Channels over TLS (Node): `tlsConnect()` dials, `tlsListen()` accepts; certificates and mutual auth.
+ *
+ * @module vfio-migration/tls
+ */
 import * as tls from "node:tls";
 import { isIP, type Socket } from "node:net";
+import { realClock, type Clock } from "../clock.js";
 import type { Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
 import { ChannelError, abortedError } from "./errors.js";
@@ -24,10 +30,14 @@ export interface TlsOptions {
 
 export interface TlsConnectOptions extends TcpConnectOptions {
   tls: TlsOptions;
+  /** Times our handshake confirmation (default the real clock). */
+  clock?: Clock;
 }
 
 export interface TlsListenOptions extends TcpListenOptions {
   tls: TlsOptions;
+  /** Times our handshake confirmation (default the real clock); OpenSSL's own handshake timeout stays Node's. */
+  clock?: Clock;
 }
 
 /** Every failure before a TLS channel is usable is a refusal (except a plain connection refused). */
@@ -47,8 +57,8 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * the peer's: a channel is handed out only when both ends accepted, and a refusal or a silent peer
  * fails on both ends with ERR_TLS_HANDSHAKE.
  */
-async function confirmHandshake(channel: SocketChannel, signal?: AbortSignal): Promise<void> {
-  const timer = setTimeout(() => channel.destroy(new ChannelError("ERR_TLS_HANDSHAKE", channel.name, "peer did not confirm the TLS handshake in time")), HANDSHAKE_TIMEOUT_MS);
+async function confirmHandshake(channel: SocketChannel, clock: Clock, signal?: AbortSignal): Promise<void> {
+  const timer = clock.setTimeout(() => channel.destroy(new ChannelError("ERR_TLS_HANDSHAKE", channel.name, "peer did not confirm the TLS handshake in time")), HANDSHAKE_TIMEOUT_MS);
   const onAbort = () => channel.destroy(abortedError(channel.name, signal!));
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
@@ -63,7 +73,7 @@ async function confirmHandshake(channel: SocketChannel, signal?: AbortSignal): P
     throw typed.code === "ERR_TLS_HANDSHAKE" || typed.code === "ERR_CHANNEL_ABORTED" ? typed
       : new ChannelError("ERR_TLS_HANDSHAKE", channel.name, `peer closed the connection during the TLS handshake (it refused our certificate?): ${typed.message}`, { cause: typed });
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   }
 }
@@ -94,7 +104,7 @@ export function tlsConnect(options: TlsConnectOptions): Dialer {
         throw handshakeError(name, err as Error);
       }
       channel.attach(socket, "pooled");
-      await confirmHandshake(channel, signal);
+      await confirmHandshake(channel, options.clock ?? realClock, signal);
       return channel;
     },
   };
@@ -134,7 +144,7 @@ export async function tlsListen(options: TlsListenOptions): Promise<SocketAccept
       queue.refuse(err);
       return;
     }
-    confirmHandshake(channel).then(
+    confirmHandshake(channel, options.clock ?? realClock).then(
       () => {
         if (!queue.offer(channel)) channel.destroy(new ChannelError("ERR_ACCEPTOR_CLOSED", channel.name, "acceptor closed or backlog full"));
       },

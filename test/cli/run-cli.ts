@@ -5,6 +5,8 @@ export const CLI = "dist/cli/main.js";
 
 export interface CliRun {
   code: number | null;
+  /** The signal that killed the process, if one did. */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -19,7 +21,7 @@ export function runCli(args: string[], options: { onStderr?: (text: string, chil
       stderr += c;
       options.onStderr?.(stderr, child);
     });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 

@@ -74,7 +74,8 @@ describe("engine with multifd device-state transfer", () => {
   it("plans each checksum spelling, and refuses an unknown one", () => {
     const plan = (checksum: unknown) => planMultifd({ channels: 1, checksum: checksum as never }).checksum;
     expect([undefined, false, true, "none", "crc32c", "xxh3"].map(plan)).toEqual(["none", "none", "crc32c", "none", "crc32c", "xxh3"]);
-    expect(planMultifd({ channels: 0, checksum: "xxh3" }).checksum).toBe("none");
+    // Without multifd transfer the choice still holds: it turns on the main channel's checks.
+    expect(planMultifd({ channels: 0, checksum: "xxh3" }).checksum).toBe("xxh3");
     expect(caught(() => plan("md5"))).toMatchObject({ code: "ERR_MULTIFD_UNSUPPORTED" });
   });
 

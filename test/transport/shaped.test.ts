@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { memoryNetwork, memoryPair } from "../../src/transport/memory.js";
 import { shapeChannel, shapeDialer } from "../../src/transport/shaped.js";
 import type { Channel } from "../../src/transport/types.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { MiB, channelCompliance, randomBytes, readToEnd } from "./compliance.js";
 
 channelCompliance("shaped link over a memory pair (2 ms latency each way)", {
@@ -26,33 +27,38 @@ async function drain(channel: Channel): Promise<{ bytes: Uint8Array; error: unkn
 }
 
 describe("shaped link", () => {
-  it("caps bandwidth: 512 KiB at 2 MiB/s takes at least a quarter second", async () => {
+  it("caps bandwidth: 512 KiB at 2 MiB/s takes a quarter second of link time", async () => {
+    const clock = new VirtualClock();
     const [a, b] = memoryPair();
-    const shaped = shapeChannel(a, { bandwidth: 2 * MiB });
+    const shaped = shapeChannel(a, { bandwidth: 2 * MiB, clock });
     const data = randomBytes(512 * 1024, 3);
-    const started = performance.now();
-    const [, got] = await Promise.all([shaped.write(data).then(() => shaped.end()), readToEnd(b, 1, 100_000)]);
-    const elapsed = performance.now() - started;
+    const done = Promise.all([shaped.write(data).then(() => shaped.end()), readToEnd(b, 1, 100_000)]);
+    expect(await clock.run(done)).toBe("settled");
+    const [, got] = await done;
     expect(Buffer.compare(got, data)).toBe(0);
-    // The cap is a floor on time; the ceiling only catches a stalled pump.
-    expect(elapsed).toBeGreaterThanOrEqual(0.9 * 250);
-    expect(elapsed).toBeLessThan(5000);
+    // Paced in slices, each leaving one slice-time after the one before: the last leaves at
+    // (slices - 1) slice-times, just under the quarter second that 512 KiB at 2 MiB/s takes.
+    const slice = Math.max(16 * 1024, Math.floor((2 * MiB) / 100));
+    expect(clock.now()).toBeCloseTo(((Math.ceil(data.length / slice) - 1) * slice * 1000) / (2 * MiB), 6);
+    expect(clock.now()).toBeGreaterThan(240);
   });
 
   it("adds latency to every write, pipelined", async () => {
+    const clock = new VirtualClock();
     const [a, b] = memoryPair();
-    const shaped = shapeChannel(a, { latencyMs: 80 });
-    const started = performance.now();
+    const shaped = shapeChannel(a, { latencyMs: 80, clock });
     for (let i = 0; i < 20; i++) await shaped.write(new Uint8Array([i]));
     const arrived: number[] = [];
-    const buf = new Uint8Array(1);
-    while (arrived.length < 20) {
-      await b.read(buf);
-      arrived.push(performance.now() - started);
-    }
-    expect(arrived[0]).toBeGreaterThanOrEqual(75);
-    // Pipelined: twenty writes do not cost twenty latencies.
-    expect(arrived[19]).toBeLessThan(20 * 80);
+    const reading = (async () => {
+      const buf = new Uint8Array(1);
+      while (arrived.length < 20) {
+        await b.read(buf);
+        arrived.push(clock.now());
+      }
+    })();
+    expect(await clock.run(reading)).toBe("settled");
+    // Pipelined: twenty writes at t = 0 all arrive at t = 80, not at 20 x 80.
+    expect(arrived).toEqual(Array(20).fill(80));
     shaped.destroy();
   });
 
@@ -108,23 +114,19 @@ describe("shaped link", () => {
 
 describe("shaped link on a virtual clock", () => {
   it("paces by the clock it is given: 1 MiB at 1 MiB/s ends at virtual t = 1 s plus latency", async () => {
-    let t = 0;
-    const sleeps: number[] = [];
-    const clock = {
-      now: () => t,
-      sleep: async (ms: number) => {
-        sleeps.push(ms);
-        t += ms;
-      },
-    };
+    const clock = new VirtualClock();
     const [a, b] = memoryPair();
     const shaped = shapeChannel(a, { bandwidth: MiB, latencyMs: 50, clock });
     const data = randomBytes(MiB, 8);
-    const [, got] = await Promise.all([shaped.write(data).then(() => shaped.end()), readToEnd(b, 6, 100_000)]);
-    expect(Buffer.compare(got, data)).toBe(0);
+    const firstByte = b.read(new Uint8Array(1)).then(() => clock.now());
+    const done = Promise.all([shaped.write(data).then(() => shaped.end()), firstByte.then(() => readToEnd(b, 6, 100_000))]);
+    expect(await clock.run(done)).toBe("settled");
+    const [, rest] = await done;
+    expect(Buffer.compare(rest, data.subarray(1))).toBe(0);
     // The first slice waits out the latency; the last starts one slice-time before 1 s + 50 ms.
-    expect(sleeps[0]).toBe(50);
+    expect(await firstByte).toBe(50);
     const slice = Math.max(16 * 1024, Math.floor(MiB / 100));
-    expect(t).toBeCloseTo(50 + 1000 - (slice * 1000) / MiB, 6);
+    expect(clock.now()).toBeCloseTo(50 + 1000 - (slice * 1000) / MiB, 6);
+    expect(clock.pendingTimers).toBe(0);
   });
 });

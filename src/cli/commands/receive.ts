@@ -18,22 +18,30 @@ export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
     listen: hostPort(args.listen, "listen"),
     tls: tlsFrom(args, "receive"),
-    devices: buildDevices(args),
+    devices: buildDevices(args, true),
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const acceptor = await destinationAcceptor(setup.listen, setup.tls);
-  process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  // SIGTERM (service managers, `kill`) is a request to stop like Ctrl-C: the cancel path, never a silent death.
+  // Both are handled before "listening on" is printed, so whoever reacts to that line is heard.
   process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const acceptor = await destinationAcceptor(setup.listen, setup.tls).catch((err: unknown) => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    throw err;
+  });
+  process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   try {
     const result = await receive({ devices: setup.devices, acceptor, capabilities: setup.capabilities, multifd: setup.multifd, signal: controller.signal });
     return printReport(sideReport(result), json);
   } finally {
     process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await acceptor.close();
   }
 }

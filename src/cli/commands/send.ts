@@ -7,7 +7,7 @@ import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, onOff } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
-import { runReport } from "../report/write.js";
+import { runReport } from "../../report/write.js";
 import { TraceRecorder } from "../../engine/trace.js";
 import { sourceDialer, TLS_SEND_OPTIONS, TLS_SEND_USAGE, tlsFrom } from "../tls-options.js";
 
@@ -38,7 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   const { connect, tls, threads, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  // SIGTERM (service managers, `kill`) is a request to stop like Ctrl-C: the cancel path, never a silent death.
   process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const timer = cancelAfter === undefined ? undefined : setTimeout(() => controller.abort(), cancelAfter);
   const view = progressView(devices.reduce((sum, d) => sum + (d.stopCopySize() ?? 0), 0));
   try {
@@ -52,5 +54,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     clearTimeout(timer);
     process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }

@@ -2,6 +2,7 @@
 import { migrate } from "../../engine/source.js";
 import { receive } from "../../engine/destination.js";
 import { settlesWithin } from "../../engine/session.js";
+import { realClock } from "../../clock.js";
 import { TraceRecorder } from "../../engine/trace.js";
 import { memoryNetwork } from "../../transport/index.js";
 import { tcpConnect, tcpListen } from "../../transport/tcp.js";
@@ -13,7 +14,7 @@ import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, simulateReport } from "../report.js";
-import { runReport } from "../report/write.js";
+import { runReport } from "../../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
@@ -32,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     return {
       args,
       sources: buildDevices(args),
-      destinations: buildDevices(args),
+      destinations: buildDevices(args, true),
       multifd: multifdFrom(args),
       capabilities: capabilitiesFrom(args),
       tuning: sourceTuning(args),
@@ -54,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     const report = runReport(args.report, trace, capturingDialer(dialer, args.capture), (p) => view.update(p));
     const source = await migrate({ devices: sources, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
     // A source that failed before connecting leaves the destination waiting for a channel: stop it.
-    if (!(await settlesWithin(receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
+    if (!(await settlesWithin(realClock, receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
     const destination = await receiving;
     view.stop();
     const result = simulateReport(source, destination);

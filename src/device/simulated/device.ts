@@ -8,11 +8,20 @@ import { losesPeerWrites, type PeerGroup, type PeerMember } from "../peers.js";
 import type { MigratableDevice, PrecopyInfo } from "../types.js";
 import { HEADER_RECORD_BYTES, Pattern, TRAILER_RECORD_BYTES, blocksCrc, configBytes, stateDigest } from "./layout.js";
 import { resolveOptions, type ResolvedOptions, type SimulatedDeviceOptions } from "./options.js";
-import { Pacer, sleep } from "./pacer.js";
+import { Pacer } from "./pacer.js";
 import { ResumingStream } from "./resume-stream.js";
 import { SavingStream, type SavingSource } from "./save-stream.js";
 
-export class SimulatedDevice implements MigratableDevice, PeerMember {
+/**
+ * The generation every block of an incoming device starts at: a source's blocks start at 0 and
+ * would need 2^31 changes each to get here, so an incoming device's content (and digest) differs
+ * from every state a source reaches, and "digests equal" after a migration means the state moved.
+ */
+const INCOMING_GENERATION = 0x80000000;
+/** Mixed into an incoming device's config seed, for the same reason. */
+const INCOMING_CONFIG_TAG = 0x1dc0de5;
+
+export class SimulatedDevice implements MigratableDevice {
   readonly name: string;
   readonly instanceId: number;
   readonly flags: number;
@@ -32,7 +41,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
   private readonly savePacer: Pacer | undefined;
   private readonly loadPacer: Pacer | undefined;
   // Workload: dirtying walks the blocks with a stride coprime to their count.
-  private lastTick = performance.now();
+  private lastTick: number;
   private dirtyCarry = 0;
   private dirtyCursor = 0;
   private peerCursor: number;
@@ -51,13 +60,15 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const { geometry } = resolved;
     this.pattern = new Pattern(resolved.seed, geometry);
     this.generations = new Uint32Array(geometry.count);
-    this.config = configBytes(resolved.seed, resolved.configSize);
+    if (resolved.incoming) this.generations.fill(INCOMING_GENERATION);
+    this.config = configBytes(resolved.incoming ? (resolved.seed ^ INCOMING_CONFIG_TAG) >>> 0 : resolved.seed, resolved.configSize);
     this.crcs = new Uint32Array(geometry.count);
     this.crcFor = new Uint32Array(geometry.count);
     this.stride = coprimeStride(geometry.count);
     this.peerCursor = Math.floor(geometry.count / 2);
-    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.saveBytesPerSecond) : undefined;
-    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.loadBytesPerSecond) : undefined;
+    this.savePacer = resolved.saveBytesPerSecond ? new Pacer(resolved.clock, resolved.saveBytesPerSecond) : undefined;
+    this.loadPacer = resolved.loadBytesPerSecond ? new Pacer(resolved.clock, resolved.loadBytesPerSecond) : undefined;
+    this.lastTick = resolved.clock.now();
   }
 
   get state(): DeviceState {
@@ -117,7 +128,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const stream = this.resuming;
     if (!stream || this.current !== DeviceState.RESUMING) throw this.wrongState("write the resuming stream");
     const initialLoaded = stream.write(bytes);
-    if (initialLoaded && this.options.loadDelayMs > 0) await sleep(this.options.loadDelayMs);
+    if (initialLoaded && this.options.loadDelayMs > 0) await this.options.clock.sleep(this.options.loadDelayMs);
     await this.loadPacer?.consume(bytes.length);
   }
 
@@ -163,7 +174,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     return stateDigest(this.currentBlocksCrc(), this.config, this.lostDma);
   }
 
-  /** The current content of block `index` (for tests and tools; the stream carries the same bytes). */
+  /** The current content of block `index` (for tests; the stream carries the same bytes). @internal */
   blockContent(index: number): Uint8Array {
     const length = this.options.geometry.blockLength(index);
     const out = new Uint8Array(length);
@@ -174,12 +185,14 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
 
   // --- peers and workload -------------------------------------------------------------------
 
+  /** @internal */
   joinGroup(group: PeerGroup): void {
     this.group = group;
   }
 
+  /** Brings the workload's dirtying up to now. @internal */
   catchUp(): void {
-    const now = performance.now();
+    const now = this.options.clock.now();
     const { dirtyRate, geometry } = this.options;
     if (dirtyRate > 0 && this.workload && isRunningState(this.current)) {
       const bytes = this.dirtyCarry + (dirtyRate * (now - this.lastTick)) / 1000;
@@ -197,6 +210,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     this.lastTick = now;
   }
 
+  /** @internal */
   receivePeerWrite(_from: PeerMember): void {
     if (losesPeerWrites(this.current)) {
       this.lostDma++;

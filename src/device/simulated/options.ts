@@ -1,3 +1,4 @@
+import { realClock, type Clock } from "../../clock.js";
 import { MigrationFlags } from "../../fsm/states.js";
 import { DeviceError } from "../errors.js";
 import { DEFAULT_BLOCK_SIZE, Geometry } from "./layout.js";
@@ -18,9 +19,9 @@ export interface SimulatedDeviceOptions {
   configSize?: number;
   /** Destination-side cost of loading the initial data (resource allocation), in ms, paid once. Default 0. */
   loadDelayMs?: number;
-  /** Bounds STOP_COPY reads to this rate in real time. Default unbounded (no waiting at all). */
+  /** Bounds STOP_COPY reads to this rate (on `clock`). Default unbounded (no waiting at all). */
   saveBytesPerSecond?: number;
-  /** Bounds RESUMING writes to this rate in real time. Default unbounded. */
+  /** Bounds RESUMING writes to this rate (on `clock`). Default unbounded. */
   loadBytesPerSecond?: number;
   /** `MigrationFlags` bits. Default STOP_COPY|P2P|PRE_COPY. */
   flags?: number;
@@ -30,9 +31,12 @@ export interface SimulatedDeviceOptions {
   blockSize?: number;
   /**
    * Created to receive a migration, like a device of QEMU's `-incoming` VM: its workload (dirtying
-   * and peer-to-peer writes) stays idle until a state was resumed into it. Default false.
+   * and peer-to-peer writes) stays idle until a state was resumed into it, and its content differs
+   * from every state a source device reaches (so its digest does too). Default false.
    */
   incoming?: boolean;
+  /** The time source of dirtying, pacing and load delays. Default the real clock. */
+  clock?: Clock;
 }
 
 export interface ResolvedOptions {
@@ -49,6 +53,7 @@ export interface ResolvedOptions {
   flags: number;
   seed: number;
   incoming: boolean;
+  clock: Clock;
 }
 
 const ALL_FLAGS = MigrationFlags.STOP_COPY | MigrationFlags.P2P | MigrationFlags.PRE_COPY;
@@ -95,5 +100,6 @@ export function resolveOptions(options: SimulatedDeviceOptions): ResolvedOptions
     flags,
     seed,
     incoming: options.incoming ?? false,
+    clock: options.clock ?? realClock,
   };
 }

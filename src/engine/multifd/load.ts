@@ -2,6 +2,7 @@ import {
   decodeMultifdConfigData, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_SIZE_OFFSET, ReorderError, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES, WireFormatError,
   type CodecInstance, type ReorderIndex,
 } from "../../codec/index.js";
+import type { Clock } from "../../clock.js";
 import type { MigratableDevice } from "../../device/types.js";
 import { MultifdError, type MultifdPlace } from "./errors.js";
 import type { Wakeup } from "./wakeup.js";
@@ -37,6 +38,8 @@ export interface LoadContext {
   onPhase?(progress: DeviceLoadProgress): void;
   /** The receiver's failure, if any: workers stop with it. */
   failure(place: MultifdPlace): Error | undefined;
+  /** Times starved spells. */
+  readonly clock: Clock;
 }
 
 /**
@@ -117,9 +120,9 @@ export class DeviceLoad {
         if (failure) throw failure;
         if (this.index.run() === 0) {
           this.enter("starved");
-          const since = performance.now();
+          const since = context.clock.now();
           await context.changed.wait();
-          this.starvedMs += performance.now() - since;
+          this.starvedMs += context.clock.now() - since;
           continue;
         }
         this.enter("loading");

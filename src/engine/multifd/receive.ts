@@ -3,6 +3,7 @@ import {
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
+import { realClock, type Clock } from "../../clock.js";
 import type { MigratableDevice } from "../../device/types.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError, type MultifdPlace } from "./errors.js";
@@ -32,6 +33,8 @@ export interface MultifdReceiveOptions {
   reorderWindow?: number;
   /** Told whenever a device's load worker changes phase, e.g. to "starved" while its next idx is missing. */
   onPhase?: (progress: DeviceLoadProgress) => void;
+  /** Times the load workers' starved spells (default the real clock). */
+  clock?: Clock;
 }
 
 /** What the receiver took in, per channel and per device. */
@@ -49,7 +52,7 @@ const DEFAULT_REORDER_WINDOW = 65536;
  * load worker per device. `finished()` settles when every device has loaded its config.
  */
 export class MultifdReceiver {
-  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase">>;
+  private readonly options: Required<Omit<MultifdReceiveOptions, "otherDevices" | "onPhase" | "clock">>;
   private readonly arena: Arena;
   private readonly pool: SlotPool;
   private readonly scanner: MultifdScanner;
@@ -113,6 +116,7 @@ export class MultifdReceiver {
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
       onPhase: options.onPhase,
+      clock: options.clock ?? realClock,
     };
     for (const device of devices) {
       const key = deviceKey(device.name, device.instanceId);

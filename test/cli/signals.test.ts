@@ -1,0 +1,56 @@
+// SIGTERM (what service managers and `kill` send) takes the cancel path on both ends, as SIGINT does.
+import { describe, expect, it } from "vitest";
+import { parse } from "../../src/cli/command.js";
+import { buildDevices } from "../../src/cli/devices.js";
+import { DEVICE_OPTIONS } from "../../src/cli/options.js";
+import { init } from "../../src/codec/index.js";
+import { runCli } from "./run-cli.js";
+
+await init();
+
+/** Runs the CLI, calling `onStderr` with everything it printed there so far. */
+function start(args: string[], onStderr: (text: string, kill: (signal: NodeJS.Signals) => void) => void) {
+  return runCli(args, { onStderr: (text, child) => onStderr(text, (signal) => child.kill(signal)) });
+}
+
+describe("SIGTERM", () => {
+  it("send: cancels like SIGINT, prints its result, and its devices are RUNNING with their state", async () => {
+    const deviceArgs = ["--state-size", "32MiB", "--initial-size", "32MiB"];
+    let resolveAddress!: (a: string) => void;
+    const address = new Promise<string>((r) => (resolveAddress = r));
+    const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...deviceArgs, "--json"], {
+      onStderr: (text) => {
+        const m = /listening on (\S+)/.exec(text);
+        if (m) resolveAddress(m[1]);
+      },
+    });
+    let signalled = false;
+    const send = await start(["send", "--connect", await address, ...deviceArgs, "--bandwidth", "8MiB", "--json"], (text, kill) => {
+      // The first status line of pre-copy: the migration is under way.
+      if (!signalled && /vfio-migration: active/.test(text)) {
+        signalled = true;
+        kill("SIGTERM");
+      }
+    });
+    const receive = await receiving;
+    expect(send.signal).toBeNull();
+    expect(send.code).toBe(1);
+    const source = JSON.parse(send.stdout);
+    expect(source.status).toBe("cancelled");
+    expect(source.error.code).toBe("ERR_MIGRATION_CANCELLED");
+    expect(source.devices[0].finalState).toBe("RUNNING");
+    expect(source.devices[0].sourceDigest).toBe(buildDevices(parse(deviceArgs, DEVICE_OPTIONS))[0].digest!());
+    expect(JSON.parse(receive.stdout).status).toBe("failed");
+  });
+
+  it("receive: cancels while waiting for a source, prints its result and exits", async () => {
+    const receive = await start(["receive", "--listen", "127.0.0.1:0", "--json"], (text, kill) => {
+      if (/listening on/.test(text)) kill("SIGTERM");
+    });
+    expect(receive.signal).toBeNull();
+    expect(receive.code).toBe(1);
+    const result = JSON.parse(receive.stdout);
+    expect(result.status).toBe("cancelled");
+    expect(result.error.code).toBe("ERR_MIGRATION_CANCELLED");
+  });
+});

@@ -11,7 +11,7 @@ import type { NeedMore } from "./decode-main.js";
 import { decodeMultifdHello, type HelloExpectations } from "./multifd.js";
 import { decodeMultifdRamHeader, multifdRamHeaderBytes, type MultifdRamHeader, type MultifdRamLayout } from "./multifd-ram.js";
 import { MultifdScanner, packetIdstr, scanResultsBytes } from "./scan.js";
-import { createInstance, type CodecInstance } from "./wasm/load.js";
+import { createInstance, currentFlavor, type CodecInstance } from "./wasm/load.js";
 import { WireFormatError } from "./errors.js";
 
 export type MultifdRecord =
@@ -48,10 +48,13 @@ const FIRST_WINDOW_BYTES = 1 << 20;
 
 let scanInstance: CodecInstance | undefined;
 
-/** The shared scan instance, replaced by one with a window twice as large when `bytes` do not fit (rare: once per size step). */
+/**
+ * The shared scan instance, replaced by one with a window twice as large when `bytes` do not fit
+ * (rare: once per size step), or by one of the new build after `init({ flavor })` switched it.
+ */
 function scanInstanceFor(bytes: number): CodecInstance {
   const hostBytes = WINDOW_OFFSET + bytes;
-  if (!scanInstance || scanInstance.byteLength - scanInstance.heapBase < hostBytes) {
+  if (!scanInstance || scanInstance.flavor !== currentFlavor() || scanInstance.byteLength - scanInstance.heapBase < hostBytes) {
     let size = FIRST_WINDOW_BYTES;
     while (size < hostBytes) size *= 2;
     scanInstance = createInstance(size);

@@ -10,6 +10,10 @@ import { caught, expectBytes, seededBytes, toHex } from "./helpers.js";
 const IDSTR = "0000:00:04.0/vfio";
 
 describe("multifd hello", () => {
+  beforeAll(async () => {
+    await init();
+  });
+
   it("is 64 bytes: magic, version, uuid, channel id, zeros", () => {
     const uuid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
     const hello = encodeMultifdHello({ uuid, channelId: 3 });

@@ -1,3 +1,4 @@
+import { xxh3 as nativeXxh3Namespace } from "@node-rs/xxhash";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createInstance, init, xxh3 } from "../../src/codec/index.js";
 import { xxh3Reference } from "../../src/codec/reference/xxh3.js";
@@ -6,10 +7,20 @@ import { seededBytes } from "./helpers.js";
 import { sanityBuffer, XXH3_KNOWN_ANSWERS } from "./xxh3-vectors.js";
 
 const buffer = sanityBuffer(2367);
+const nativeXxh3 = (bytes: Uint8Array): bigint => nativeXxh3Namespace.xxh64(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 describe("xxh3 reference", () => {
   it.each(XXH3_KNOWN_ANSWERS)("matches the published answer at %i bytes", (length, expected) => {
     expect(xxh3Reference(buffer.subarray(0, length))).toBe(expected);
+  });
+
+  it("agrees with the native xxHash (@node-rs/xxhash) at every length up to 260 and around 1 and 2 KiB", () => {
+    const bytes = seededBytes(2048, 11);
+    const lengths = [...Array(261).keys(), ...Array.from({ length: 40 }, (_, i) => 1010 + i), ...Array.from({ length: 20 }, (_, i) => 2028 + i)];
+    for (const length of lengths) {
+      const input = bytes.subarray(0, length);
+      expect([length, xxh3Reference(input)]).toEqual([length, nativeXxh3(input)]);
+    }
   });
 });
 

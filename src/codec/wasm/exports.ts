@@ -32,19 +32,9 @@ export interface CodecExports {
   reorderHandle(state: number, idx: number): number;
   /** Marks `count` indices of the run written; returns the new `next`. */
   reorderAdvance(state: number, count: number): number;
-  // Headers of the main channel, return path and multifd hello (assembly/main-wire.ts). Writers
-  // return the header's length; readers return it (> 0), 0 with out[0] = bytes needed, or -error
-  // with out[0] = the offset at fault, and write fields to out[1..] (u32s).
-  writeFileHeader(ptr: number): number;
-  writeSectionStart(ptr: number, type: number, sectionId: number, idstrLen: number, instanceId: number, version: number): number;
-  writeSectionHeader(ptr: number, type: number, sectionId: number): number;
-  writeLengthDelimitedHeader(ptr: number, type: number, length: number): number;
-  writeCommandHeader(ptr: number, command: number, length: number): number;
-  writeEof(ptr: number): number;
-  writeMarker(ptr: number, marker: bigint): number;
-  writeMarkerLength(ptr: number, marker: bigint, length: number): number;
-  writeReturnPath(ptr: number, type: number, length: number, value: number): number;
-  writeMultifdHello(ptr: number, channelId: number): number;
+  // Header readers of the main channel, return path and multifd hello (assembly/main-wire.ts): they
+  // return the header's length (> 0), 0 with out[0] = bytes needed, or -error with out[0] = the
+  // offset at fault, and write fields to out[1..] (u32s).
   readFileHeader(ptr: number, avail: number, out: number): number;
   readTopLevel(ptr: number, avail: number, started: number, maxConfig: number, out: number): number;
   readVmDescription(ptr: number, avail: number, max: number, out: number): number;

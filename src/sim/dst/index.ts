@@ -1,6 +1,6 @@
 // The deterministic-simulation runner: a scenario per seed, run on virtual time, checked against
 // the guarantees. The same seed always gives the same run (see `fingerprint`).
-import { ensureCodec } from "../../device/simulated/codec-ready.js";
+import { currentFlavor, init } from "../../codec/wasm/load.js";
 import { checkGuarantees, GUARANTEE_NAMES, type Violation } from "./guarantees.js";
 import { runScenario, type Outcome } from "./run.js";
 import { drawScenario } from "./scenario.js";
@@ -17,7 +17,7 @@ export interface SeedResult {
 
 /** Loads the WASM codec once, so no run waits on real compilation (which virtual time cannot drive). */
 export async function prepareSimulation(): Promise<void> {
-  await ensureCodec();
+  await init({ flavor: currentFlavor() }); // keeps the build the application chose
 }
 
 /**

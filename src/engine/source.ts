@@ -1,7 +1,7 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
 import { setDeviceState } from "../device/index.js";
-import { RunningCheck } from "../codec/main-check.js";
+import { mainCheck } from "../codec/main-check.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
@@ -130,7 +130,8 @@ class SourceSession {
       w.putWith(8, writeFileHeader);
       w.put(encodeConfiguration(config));
       // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
-      if (this.#plan.checksum) w.startChecks(new RunningCheck("crc32c"));
+      const check = mainCheck(this.#plan.checksum);
+      if (check) w.startChecks(check);
       w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
       await w.flush();
       const differences = compareConfigs(config, await this.#waitPeer(peerConfig));

@@ -1,11 +1,12 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
-import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
+import { encodeReturnPath, type MainRecord, type ReturnPathMessage } from "../codec/index.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
+import { IncomingChannels } from "./incoming.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
 import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
 import { planMultifd, type MultifdPlan, type ReceiveOptions } from "./options.js";
@@ -47,6 +48,8 @@ class DestinationSession {
   readonly #approved = new Set<VfioLoadHandler>();
   #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
   #receiver: MultifdReceiver | undefined;
+  /** Sorts incoming connections into the main channel and multifd channels; closed when the session ends. */
+  #incoming: IncomingChannels | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
 
   constructor(options: ReceiveOptions) {
@@ -99,9 +102,14 @@ class DestinationSession {
 
       const multifdFailed = this.#startMultifd(peer.uuid);
       const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
+      const afterEof = this.#readAfterEof(reader);
       if (this.#receiver) {
-        // The core waits for every load worker after EOF (QEMU: before the VM starts).
-        this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed]);
+        // The core waits for every load worker after EOF (QEMU: before the VM starts); a source that
+        // goes away meanwhile will never send what is missing.
+        const sourceGone = afterEof.then(() => {
+          throw new PeerClosedError(channel.name, "the wait for multifd device state after EOF");
+        });
+        this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed, sourceGone]);
       }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
@@ -115,7 +123,7 @@ class DestinationSession {
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });
       await channel.end();
-      if (!(await settlesWithin(this.#clock, reader.next(), CLOSE_WAIT_MS))) channel.destroy();
+      if (!(await settlesWithin(this.#clock, afterEof, CLOSE_WAIT_MS))) channel.destroy();
       await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
       return this.#result("completed", undefined, setupMs, start, digests);
     } catch (err) {
@@ -131,6 +139,8 @@ class DestinationSession {
       digests = takeDigests(this.#devices);
       return this.#result(status, error, setupMs, start, digests);
     } finally {
+      // Connections that never became ours (silent, slow, surplus) are closed: nothing outlives the session.
+      this.#incoming?.close();
       for (const remove of unregister) remove();
       removeAbort();
       this.#cancel.dispose();
@@ -154,7 +164,7 @@ class DestinationSession {
       onPhase: () => this.#progress(),
     });
     this.#receiver = receiver;
-    const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
+    const accepting = acceptMultifd(this.#incoming!, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
     const failed = new Promise<never>((_, reject) => {
       accepting.catch(reject);
       receiver.finished().catch(reject);
@@ -164,15 +174,10 @@ class DestinationSession {
   }
 
   async #accept(): Promise<Channel> {
-    const accepting = this.#o.acceptor.accept(this.#o.signal);
-    try {
-      this.#channel = await this.#cancel.race(accepting, "main");
-      this.#channel.name = "main";
-      return this.#channel;
-    } catch (err) {
-      accepting.then((late) => late.destroy(), () => {});
-      throw err;
-    }
+    this.#incoming = new IncomingChannels(this.#o.acceptor);
+    this.#channel = await this.#cancel.race(this.#incoming.main(), "main");
+    this.#channel.name = "main";
+    return this.#channel;
   }
 
   #parsePeerConfig(json: unknown): SetupConfig {
@@ -246,6 +251,24 @@ class DestinationSession {
           throw new ProtocolError(channel, `unexpected ${r.type} record`);
       }
     }
+  }
+
+  /**
+   * After EOF the main channel may carry a VM description, then the source's end: bad bytes there
+   * (trailing garbage, an oversized or non-JSON description) fail the migration. What is already
+   * buffered is checked at once; the rest as it comes. Resolves at the source's orderly end.
+   */
+  #readAfterEof(reader: ChannelReader<"main">): Promise<void> {
+    for (const r of reader.decoder.records()) this.#afterEofRecord(r);
+    const reading = (async () => {
+      for (let r = await reader.next(); r !== undefined; r = await reader.next()) this.#afterEofRecord(r);
+    })();
+    reading.catch(() => {}); // raced or awaited later; may fail while nothing awaits it yet
+    return reading;
+  }
+
+  #afterEofRecord(r: MainRecord): void {
+    if (r.type !== "vmdescription") throw new ProtocolError("main", `unexpected ${r.type} record after EOF`);
   }
 
   /** `qemu_loadvm_approve_switchover`: one approval per device; SWITCHOVER_ACK once at zero. */

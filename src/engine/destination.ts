@@ -174,7 +174,7 @@ class DestinationSession {
   }
 
   async #accept(): Promise<Channel> {
-    this.#incoming = new IncomingChannels(this.#o.acceptor);
+    this.#incoming = new IncomingChannels(this.#o.acceptor, { clock: this.#clock });
     this.#channel = await this.#cancel.race(this.#incoming.main(), "main");
     this.#channel.name = "main";
     return this.#channel;

@@ -1,20 +1,34 @@
 // The destination's door: every connection the acceptor delivers is sorted by what it says first,
 // so a silent, slow or foreign connection never takes the place of the real source's. The first
 // connection whose first be32 is "QEVM" is the main channel; one that starts with the multifd magic
-// and a whole 64-byte hello goes to the multifd receiver; anything else is closed as soon as a byte
-// shows it is neither. Connections still saying who they are are bounded by count: a new one
-// pushes out the oldest, so idle or one-byte-every-2-s connections can hold nothing for long.
+// and a whole 64-byte hello goes to the multifd receiver; one that starts with "QEVR" is a
+// recovery query (the commit protocol's); anything else is closed as soon as a byte shows it is
+// none of these. Connections still saying who they are are bounded by count (a new one pushes out
+// the oldest) and by time (closed after `identifyTimeoutMs` on the session's clock), so idle or
+// one-byte-every-2-s connections hold nothing for long.
 import { MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, QEMU_VM_FILE_MAGIC } from "../codec/index.js";
+import { realClock, type Clock } from "../clock.js";
 import { ChannelError } from "../transport/errors.js";
 import type { Acceptor, Channel } from "../transport/types.js";
 
 /** Connections that may be saying who they are at once (default). */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 8;
+/** How long a connection may take to say who it is (default; the session passes its setup timeout). */
+export const DEFAULT_IDENTIFY_TIMEOUT_MS = 5000;
+/** `be32 "QEVR"`: a recovery connection (the commit protocol's query). */
+const RECOVERY_MAGIC = 0x51455652;
 
 const MAGIC_BYTES = 4;
 const be32 = (value: number): Uint8Array => Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 const MAIN_MAGIC = be32(QEMU_VM_FILE_MAGIC);
 const MULTIFD_MAGIC_BYTES = be32(MULTIFD_MAGIC);
+const RECOVERY_MAGIC_BYTES = be32(RECOVERY_MAGIC);
+
+export interface IncomingOptions {
+  maxPending?: number;
+  clock?: Clock;
+  identifyTimeoutMs?: number;
+}
 
 /** A multifd connection whose 64-byte hello has arrived (not yet checked: the session knows the uuid). */
 export interface IncomingMultifd {
@@ -30,11 +44,16 @@ interface Waiter<T> {
 export class IncomingChannels {
   readonly #acceptor: Acceptor;
   readonly #maxPending: number;
+  readonly #clock: Clock;
+  readonly #identifyTimeoutMs: number;
   readonly #stop = new AbortController();
   /** Connections still saying who they are, oldest first. */
   readonly #pending = new Set<Channel>();
   /** Multifd connections whose hello arrived, waiting for `multifd()`; at most `maxPending`. */
   readonly #multifd: IncomingMultifd[] = [];
+  /** Recovery connections (their magic read again), waiting for `recovery()`; at most `maxPending`. */
+  readonly #recovery: Channel[] = [];
+  #recoveryWaiter: Waiter<Channel> | undefined;
   #main: Channel | undefined;
   #mainWaiter: Waiter<Channel> | undefined;
   #multifdWaiter: Waiter<IncomingMultifd> | undefined;
@@ -42,9 +61,11 @@ export class IncomingChannels {
   #failure: Error | undefined;
   #closed = false;
 
-  constructor(acceptor: Acceptor, maxPending = DEFAULT_MAX_PENDING_CONNECTIONS) {
+  constructor(acceptor: Acceptor, options: IncomingOptions = {}) {
     this.#acceptor = acceptor;
-    this.#maxPending = maxPending;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_CONNECTIONS;
+    this.#clock = options.clock ?? realClock;
+    this.#identifyTimeoutMs = options.identifyTimeoutMs ?? DEFAULT_IDENTIFY_TIMEOUT_MS;
     void this.#acceptLoop();
   }
 
@@ -67,6 +88,32 @@ export class IncomingChannels {
     });
   }
 
+  /** The next recovery connection, its magic read again (rejects with ERR_CHANNEL_ABORTED when `signal` aborts). */
+  recovery(signal?: AbortSignal): Promise<Channel> {
+    const ready = this.#recovery.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.#closed) return Promise.reject(new ChannelError("ERR_ACCEPTOR_CLOSED", "recovery", "closed"));
+    return new Promise<Channel>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.#recoveryWaiter === waiter) this.#recoveryWaiter = undefined;
+        reject(new ChannelError("ERR_CHANNEL_ABORTED", "recovery", "stopped waiting for a recovery connection"));
+      };
+      const waiter: Waiter<Channel> = {
+        resolve: (c) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(c);
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      if (signal?.aborted) return onAbort();
+      this.#recoveryWaiter = waiter;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
   /** Stops accepting; connections not handed out are destroyed (handed-out ones are the caller's). */
   close(): void {
     if (this.#closed) return;
@@ -76,9 +123,11 @@ export class IncomingChannels {
     for (const c of this.#pending) c.destroy(reason(c));
     this.#pending.clear();
     for (const m of this.#multifd.splice(0)) m.channel.destroy(reason(m.channel));
+    for (const c of this.#recovery.splice(0)) c.destroy(reason(c));
     const closed = new ChannelError("ERR_ACCEPTOR_CLOSED", "incoming", "closed");
     this.#mainWaiter?.reject(closed);
     this.#multifdWaiter?.reject(closed);
+    this.#recoveryWaiter?.reject(closed);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -112,6 +161,10 @@ export class IncomingChannels {
   async #identify(channel: Channel): Promise<void> {
     const head = new Uint8Array(MULTIFD_HELLO_BYTES);
     let have = 0;
+    const timer = this.#clock.setTimeout(
+      () => channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", channel.name, `did not say what it is within ${this.#identifyTimeoutMs} ms`)),
+      this.#identifyTimeoutMs,
+    );
     try {
       for (let need = MAGIC_BYTES; have < need; ) {
         const n = await channel.read(head.subarray(have, need));
@@ -125,10 +178,26 @@ export class IncomingChannels {
       this.#pending.delete(channel);
       channel.destroy(err as Error);
       return;
+    } finally {
+      this.#clock.clearTimeout(timer);
     }
     if (!this.#pending.delete(channel)) return; // pushed out or closed meanwhile
-    if (kindOf(head.subarray(0, MAGIC_BYTES)) === "main") this.#offerMain(channel, head.slice(0, MAGIC_BYTES));
-    else this.#offerMultifd({ channel, hello: head });
+    const kind = kindOf(head.subarray(0, MAGIC_BYTES));
+    if (kind === "main") this.#offerMain(channel, head.slice(0, MAGIC_BYTES));
+    else if (kind === "multifd") this.#offerMultifd({ channel, hello: head });
+    else this.#offerRecovery(replaying(channel, head.slice(0, MAGIC_BYTES)));
+  }
+
+  #offerRecovery(channel: Channel): void {
+    const waiter = this.#recoveryWaiter;
+    if (waiter) {
+      this.#recoveryWaiter = undefined;
+      waiter.resolve(channel);
+    } else if (this.#recovery.length < this.#maxPending) {
+      this.#recovery.push(channel);
+    } else {
+      channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", channel.name, "too many recovery connections waiting"));
+    }
   }
 
   #offerMain(channel: Channel, magic: Uint8Array): void {
@@ -165,10 +234,13 @@ export class IncomingChannels {
   }
 }
 
-/** "main" or "multifd" if `prefix` (1 to 4 bytes) begins that magic, else undefined. */
-function kindOf(prefix: Uint8Array): "main" | "multifd" | undefined {
+/** The kind whose magic `prefix` (1 to 4 bytes) begins, else undefined. */
+function kindOf(prefix: Uint8Array): "main" | "multifd" | "recovery" | undefined {
   const starts = (magic: Uint8Array) => prefix.every((b, i) => b === magic[i]);
-  return starts(MAIN_MAGIC) ? "main" : starts(MULTIFD_MAGIC_BYTES) ? "multifd" : undefined;
+  if (starts(MULTIFD_MAGIC_BYTES)) return "multifd";
+  // "QEVM" and "QEVR" share three bytes: the fourth tells them apart.
+  if (starts(MAIN_MAGIC)) return "main";
+  return starts(RECOVERY_MAGIC_BYTES) ? "recovery" : undefined;
 }
 
 /** `channel` with `prefix` (bytes already read from it) read again first. */

@@ -9,6 +9,8 @@ import { memoryNetwork } from "../../src/transport/index.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
 import type { Acceptor, Channel, Dialer } from "../../src/transport/types.js";
 import { hostileSource } from "./hostile-peer.js";
+import { IncomingChannels } from "../../src/engine/incoming.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 
 await init();
 
@@ -100,6 +102,45 @@ describe("incoming connections", () => {
     const d = await receiving;
     expect(d.status).toBe("failed");
     await shutOut(halfHello!);
+    await network.acceptor.close();
+  });
+});
+
+describe("IncomingChannels", () => {
+  it("closes a connection that has not said what it is within the identify timeout (virtual clock)", async () => {
+    const clock = new VirtualClock();
+    const network = memoryNetwork();
+    const incoming = new IncomingChannels(network.acceptor, { clock, identifyTimeoutMs: 5000 });
+    const silent = await network.dialer.dial("silent");
+    let closed = false;
+    const watching = shutOut(silent).then(() => (closed = true));
+    await clock.advance(4999);
+    expect(closed).toBe(false);
+    await clock.advance(1);
+    await watching;
+    incoming.close();
+    await network.acceptor.close();
+  });
+
+  it("routes QEVR connections to recovery() with their magic read again, and QEVM to main()", async () => {
+    const network = memoryNetwork();
+    const incoming = new IncomingChannels(network.acceptor);
+    const recovery = await network.dialer.dial("recovery");
+    await recovery.write(new TextEncoder().encode("QEVR-query"));
+    const main = await network.dialer.dial("main");
+    await main.write(new TextEncoder().encode("QEVM"));
+    const got = await incoming.recovery();
+    const bytes = new Uint8Array(10);
+    let n = 0;
+    while (n < 10) n += await got.read(bytes.subarray(n));
+    expect(new TextDecoder().decode(bytes)).toBe("QEVR-query");
+    const mainGot = await incoming.main();
+    const magic = new Uint8Array(4);
+    expect(await mainGot.read(magic)).toBe(4);
+    expect(new TextDecoder().decode(magic)).toBe("QEVM");
+    incoming.close();
+    got.destroy();
+    mainGot.destroy();
     await network.acceptor.close();
   });
 });

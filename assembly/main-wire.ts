@@ -4,7 +4,7 @@
 // return its length (> 0), READ_NEED_MORE (0) with out[0] = bytes still needed, or -E_* with
 // out[0] = the offset of the field at fault; parsed fields go to out[1..] as native-endian u32s.
 // The engine's state (which section ids exist, what it expects next) stays with the host.
-import { loadBe32, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, storeBe32, VFIO_MARKER_BASE, VfioMarkerFlag } from "./wire";
+import { loadBe32, MainCommand, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, storeBe32, VFIO_MARKER_BASE, VfioMarkerFlag } from "./wire";
 
 export const READ_NEED_MORE: i32 = 0;
 
@@ -241,11 +241,23 @@ export function readTopLevel(ptr: usize, avail: u32, started: bool, maxConfig: u
   }
 }
 
-/** After EOF only a VM description may come. out: type, len (at most `max`). */
+/**
+ * After EOF only a VM description or our COMMIT command (`08 01 00 00 00`) may come.
+ * out: type, then len (at most `max`) for a VM description, or command, len for COMMIT.
+ */
 export function readVmDescription(ptr: usize, avail: u32, max: u32, out: usize): i32 {
   if (avail < 1) return needMore(out, 1, avail);
   const type = <u32>load<u8>(ptr);
   setOut(out, 1, type);
+  if (type == SectionType.COMMAND) {
+    if (avail < 5) return needMore(out, 5, avail);
+    const command = loadBe16(ptr + 1);
+    setOut(out, 2, command);
+    setOut(out, 3, loadBe16(ptr + 3));
+    if (command != MainCommand.COMMIT) return fail(out, E_UNKNOWN_COMMAND, 1);
+    if (loadBe16(ptr + 3) != 0) return fail(out, E_COMMAND_LENGTH, 3);
+    return 5;
+  }
   if (type != SectionType.VMDESCRIPTION) return fail(out, E_TRAILING_BYTES, 0);
   return readLengthDelimited(ptr, avail, max, out);
 }

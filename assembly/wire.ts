@@ -28,7 +28,7 @@ export const VFIO_MARKER_BASE: u64 = 0xffffffffef100000;
 // Enums of the main channel and return path: not used by the WASM code, mirrored so one table of
 // values is checked against the TypeScript side.
 export enum SectionType { EOF = 0x00, START = 0x01, PART = 0x02, END = 0x03, FULL = 0x04, SUBSECTION = 0x05, VMDESCRIPTION = 0x06, CONFIGURATION = 0x07, COMMAND = 0x08, FOOTER = 0x7e }
-export enum MainCommand { OPEN_RETURN_PATH = 1, PING = 2, PACKAGED = 7, SWITCHOVER_START = 11 }
+export enum MainCommand { OPEN_RETURN_PATH = 1, PING = 2, PACKAGED = 7, SWITCHOVER_START = 11, COMMIT = 0x0100 }
 export enum ReturnPathType { SHUT = 1, PONG = 2, RESUME_ACK = 6, SWITCHOVER_ACK = 7, CONFIG = 0x0100, REPORT = 0x0101 }
 export enum VfioMarkerFlag { END_OF_STATE = 1, DEV_CONFIG_STATE = 2, DEV_SETUP_STATE = 3, DEV_DATA_STATE = 4, DEV_INIT_DATA_SENT = 5, DEV_CONFIG_LOAD_READY = 6 }
 
@@ -81,6 +81,7 @@ export function wireConstant(which: u32): u64 {
     case 43: return ReturnPathType.SWITCHOVER_ACK;
     case 44: return ReturnPathType.CONFIG;
     case 45: return ReturnPathType.REPORT;
+    case 46: return MainCommand.COMMIT;
     default: return 0;
   }
 }

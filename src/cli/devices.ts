@@ -26,7 +26,8 @@ export function deviceName(index: number): string {
 /** The largest state one simulated device may have (the issue's 2 GiB). */
 const MAX_STATE_BYTES = 2 * 1024 ** 3;
 
-export function buildDevices(args: DeviceArgs): MigratableDevice[] {
+/** The devices the options describe; `incoming` for a destination's (their content differs from any source's until loaded). */
+export function buildDevices(args: DeviceArgs, incoming = false): MigratableDevice[] {
   const count = integer(args.devices, "devices", 1, 64);
   if (args.mtty) return Array.from({ length: count }, (_, i) => new MttyDevice({ name: deviceName(i) }));
   const stateSize = parseSize(args["state-size"], "--state-size");
@@ -48,6 +49,7 @@ export function buildDevices(args: DeviceArgs): MigratableDevice[] {
         loadBytesPerSecond: optionalSize(args["load-speed"], "load-speed"),
         flags,
         seed: seed + i,
+        incoming,
       }),
   );
   if (args["p2p-writes"]) connectPeers(devices);

@@ -32,6 +32,27 @@ export const MIGRATION_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies ParseArgsConfig["options"];
 
+/** The bounds of `send` and `receive` (docs/reliability.md, "Timeouts"); all in ms. */
+export const TIMEOUT_OPTIONS = {
+  "setup-timeout": { type: "string", default: "5000" },
+  "stall-timeout": { type: "string", default: "10000" },
+  "resolution-timeout": { type: "string", default: "10000" },
+} as const satisfies ParseArgsConfig["options"];
+
+export const TIMEOUT_USAGE = "[--setup-timeout MS] [--stall-timeout MS] [--resolution-timeout MS]";
+
+export function timeoutsFrom(args: { "setup-timeout": string; "stall-timeout": string; "resolution-timeout": string }): {
+  setupTimeoutMs: number;
+  stallTimeoutMs: number;
+  resolutionTimeoutMs: number;
+} {
+  return {
+    setupTimeoutMs: milliseconds(args["setup-timeout"], "setup-timeout"),
+    stallTimeoutMs: milliseconds(args["stall-timeout"], "stall-timeout"),
+    resolutionTimeoutMs: milliseconds(args["resolution-timeout"], "resolution-timeout"),
+  };
+}
+
 export function usageError(message: string): VfioMigrationError {
   return new VfioMigrationError("ERR_CLI_USAGE", message);
 }

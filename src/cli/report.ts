@@ -6,6 +6,10 @@ import { formatBytes } from "./report/format.js";
 
 export interface CliReport {
   status: MigrationResult["status"];
+  /** One line: what happened to the VM on this side, and what to do (send and receive). */
+  outcome?: string;
+  /** The outcome was learnt over a recovery connection after the main one broke. */
+  recovered?: boolean;
   error: { code: string; message: string } | null;
   setupMs: number;
   totalMs: number;
@@ -55,11 +59,29 @@ export function simulateReport(source: MigrationResult, destination: MigrationRe
   };
 }
 
+/** What a side's status means for its VM, and what the operator should do. */
+function outcomeLine(r: MigrationResult): string {
+  const how = r.recovered ? " (learnt over a recovery connection after the link broke)" : "";
+  if (r.side === "destination") {
+    return r.status === "completed" ? `the VM runs here${how}` : "the VM did not start here; the incoming state was discarded";
+  }
+  switch (r.status) {
+    case "completed":
+      return `the destination VM runs; this source VM stays stopped${how}`;
+    case "in-doubt":
+      return "IN DOUBT: committed, then lost the destination; this source VM stays stopped. Check the destination: resume the source only if the destination VM does not run";
+    default:
+      return `this source VM runs again, its devices RUNNING with their state intact${how}`;
+  }
+}
+
 /** One end (`send` or `receive`): its own devices' digests and states. */
 export function sideReport(r: MigrationResult): CliReport {
   const own = r.side;
   return {
     status: r.status,
+    outcome: outcomeLine(r),
+    ...(r.recovered ? { recovered: true } : {}),
     error: errorOf(r),
     setupMs: ms(r.setupMs),
     totalMs: ms(r.totalMs),
@@ -82,20 +104,26 @@ export function summary(report: CliReport): string {
     `migration ${report.status} in ${report.totalMs} ms (setup ${report.setupMs} ms` +
       (report.downtimeMs !== null ? `, downtime ${report.downtimeMs} ms)` : ")"),
   ];
+  if (report.outcome) lines.push(`outcome: ${report.outcome}`);
   if (report.error) lines.push(`error: ${report.error.code}: ${report.error.message}`);
   const multifd = report.bytes.multifd.length ? report.bytes.multifd.map(formatBytes).join(" + ") : "none";
   lines.push(`bytes: main ${formatBytes(report.bytes.main)}, multifd ${multifd}`);
   for (const d of report.devices) {
     const both = d.sourceDigest !== null && d.destinationDigest !== null;
-    const verdict = both ? (d.sourceDigest === d.destinationDigest ? "digests equal" : "DIGESTS DIFFER") : "";
+    // Only a completed migration promises equal states; after a failure the destination's is discarded.
+    const verdict = !both ? "" : report.status !== "completed" ? "digests not compared" : d.sourceDigest === d.destinationDigest ? "digests equal" : "DIGESTS DIFFER";
     const digest = both ? `${d.sourceDigest}` : (d.sourceDigest ?? d.destinationDigest ?? "-");
     lines.push(`  ${d.name} [${d.flags}] ${d.finalState} digest ${digest} ${verdict}`.trimEnd());
   }
   return lines.join("\n");
 }
 
-/** The exit status of a run: 0 only for a completed migration with equal digests where both are known. */
+/** Exit status 3: the source could not learn the outcome (docs/reliability.md). */
+export const EXIT_IN_DOUBT = 3;
+
+/** The exit status of a run: 0 only for a completed migration with equal digests where both are known; 3 in doubt. */
 export function exitStatus(report: CliReport): number {
+  if (report.status === "in-doubt") return EXIT_IN_DOUBT;
   if (report.status !== "completed") return 1;
   return report.devices.every((d) => d.sourceDigest === null || d.destinationDigest === null || d.sourceDigest === d.destinationDigest) ? 0 : 1;
 }

@@ -39,6 +39,8 @@ export enum MainCommand {
   RECV_BITMAP = 10,
   /** len 0: bytes `08 00 0b 00 00`. */
   SWITCHOVER_START = 11,
+  /** Ours, outside QEMU's range, only right after EOF, len 0: bytes `08 01 00 00 00` (docs/wire-format.md 5.5). */
+  COMMIT = 0x0100,
 }
 
 /** Payload lengths of the commands we speak; every other command is refused (postcopy, COLO: out of scope). */
@@ -46,6 +48,7 @@ export const COMMAND_LENGTHS: ReadonlyMap<MainCommand, number> = new Map([
   [MainCommand.OPEN_RETURN_PATH, 0],
   [MainCommand.PING, 4],
   [MainCommand.SWITCHOVER_START, 0],
+  [MainCommand.COMMIT, 0],
 ]);
 /** `MIG_CMD_MAX`: commands at or above it are unknown to QEMU too. */
 export const MAIN_COMMAND_MAX = 12;

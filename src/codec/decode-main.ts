@@ -337,10 +337,20 @@ export class MainStreamParser {
       (wasm, avail) => wasm.exports.readVmDescription(wasm.at, avail, MAX_VM_DESCRIPTION_BYTES, wasm.outPtr),
       (error, out) =>
         error === HeaderError.TRAILING_BYTES
-          ? "bytes after EOF that are not a VM description"
-          : `VM description of ${out[2]} bytes is over the bound of ${MAX_VM_DESCRIPTION_BYTES}`,
+          ? "bytes after EOF that are not a VM description or COMMIT"
+          : error === HeaderError.UNKNOWN_COMMAND
+            ? `command ${out[2]} after EOF, only COMMIT (${MainCommand.COMMIT}) may come there`
+            : error === HeaderError.COMMAND_LENGTH
+              ? `COMMIT has length ${out[3]}, expected 0`
+              : `VM description of ${out[2]} bytes is over the bound of ${MAX_VM_DESCRIPTION_BYTES}`,
     );
     if (typeof got !== "number") return got;
+    if (headerArea().out[1] === SectionType.COMMAND) {
+      // Our commit protocol's last word (docs/wire-format.md 5.5): nothing may follow it.
+      q.skip(got);
+      this.state = { at: "done" };
+      return { type: "command", offset, command: "COMMIT" };
+    }
     const body = this.jsonBody(q, headerArea().out[2], "VM description");
     if ("type" in body) return body;
     this.state = { at: "done" };

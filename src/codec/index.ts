@@ -24,3 +24,7 @@ export type { MainRecord, MarkerName } from "./decode-main.js";
 export type { MultifdRecord } from "./decode-multifd.js";
 export type { ReturnPathRecord } from "./decode-return-path.js";
 export { inspectStream, type Inspection, type InspectMainRecord, type InspectMarker, type InspectPacket } from "./inspect.js";
+export {
+  RECOVERY_MAGIC, RECOVERY_VERSION, RECOVERY_QUERY_BYTES, RECOVERY_ANSWER_BYTES, RecoveryOutcome, encodeRecoveryQuery, decodeRecoveryQuery,
+  encodeRecoveryAnswer, decodeRecoveryAnswer,
+} from "./recovery.js";

@@ -21,7 +21,8 @@ export type DeviceErrorCode =
   | "ERR_DEVICE_DATA_CORRUPT"
   | "ERR_DEVICE_DATA_OVERFLOW"
   | "ERR_DEVICE_LOST_DMA"
-  | "ERR_DEVICE_CONFIG";
+  | "ERR_DEVICE_CONFIG"
+  | "ERR_DEVICE_FAULT";
 
 /**
  * A multi-arc transition failed; the driver helper then recovered like QEMU's

@@ -10,7 +10,7 @@ export interface SetupConfig {
   version: 1;
   /** Per-migration id, echoed in each multifd channel's hello. */
   uuid: string;
-  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: boolean };
+  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: boolean; commit: boolean };
   multifdChannels: number;
   /** How the config blob travels on the main channel (our one deviation from QEMU). */
   configBlob: "length-delimited";
@@ -34,11 +34,16 @@ export function describeDevices(devices: readonly MigratableDevice[]): SetupConf
 }
 
 /** One end's configuration: what it will do and with which devices. */
-export function buildConfig(uuid: string, switchoverAck: boolean, multifd: MultifdPlan, devices: readonly MigratableDevice[]): SetupConfig {
+export function buildConfig(
+  uuid: string,
+  capabilities: { switchoverAck: boolean; commit: boolean },
+  multifd: MultifdPlan,
+  devices: readonly MigratableDevice[],
+): SetupConfig {
   return {
     version: 1,
     uuid,
-    capabilities: { returnPath: true, switchoverAck, multifd: multifd.transfer, checksum: multifd.checksum },
+    capabilities: { returnPath: true, ...capabilities, multifd: multifd.transfer, checksum: multifd.checksum },
     multifdChannels: multifd.channels,
     configBlob: "length-delimited",
     devices: describeDevices(devices),
@@ -52,7 +57,7 @@ export function compareConfigs(source: SetupConfig, destination: SetupConfig): s
     if (a !== b) out.push(`${what}: source ${String(a)}, destination ${String(b)}`);
   };
   differ("version", source.version, destination.version);
-  for (const key of ["switchoverAck", "multifd", "checksum"] as const) {
+  for (const key of ["switchoverAck", "multifd", "checksum", "commit"] as const) {
     differ(`capability ${key}`, source.capabilities[key], destination.capabilities[key]);
   }
   if (source.capabilities.multifd && destination.capabilities.multifd) {

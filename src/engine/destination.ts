@@ -1,30 +1,49 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
 import { encodeReturnPath, type MainRecord, type ReturnPathMessage } from "../codec/index.js";
+import { realClock, type Clock } from "../clock.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
-import { MigrationCancelledError, PeerClosedError, ProtocolError, SetupMismatchError, UnexpectedApprovalError, UnknownDeviceError } from "./errors.js";
+import { CommitDesk, type CommitOutcome } from "./commit.js";
+import {
+  AcceptTimeoutError,
+  CommitAbortedError,
+  MigrationCancelledError,
+  PeerClosedError,
+  ProtocolError,
+  SetupMismatchError,
+  SetupTimeoutError,
+  UnexpectedApprovalError,
+  UnknownDeviceError,
+} from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
 import { IncomingChannels } from "./incoming.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
 import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
-import { planMultifd, type MultifdPlan, type ReceiveOptions } from "./options.js";
+import {
+  DEFAULT_ACCEPT_TIMEOUT_MS,
+  DEFAULT_RESOLUTION_TIMEOUT_MS,
+  DEFAULT_SETUP_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
+  planMultifd,
+  type MultifdPlan,
+  type ReceiveOptions,
+} from "./options.js";
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
-import { realClock, type Clock } from "../clock.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
+import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
 
-/** How long the destination waits for the source to end the channel after SHUT. */
-const CLOSE_WAIT_MS = 2000;
 
 /**
  * Receives a migration of `options.devices` from the first channel `options.acceptor` accepts.
- * Never rejects: the result says completed, failed or cancelled. On failure the destination's
- * devices are reset (their partial state discarded) and every channel is closed.
+ * Never rejects: the result says completed, failed or cancelled. With the commit protocol the VM
+ * starts only on the source's COMMIT. On failure the destination's devices are reset (their
+ * partial state discarded) and every channel is closed.
  */
 export function receive(options: ReceiveOptions): Promise<MigrationResult> {
   return new DestinationSession(options).run();
@@ -33,13 +52,16 @@ export function receive(options: ReceiveOptions): Promise<MigrationResult> {
 class DestinationSession {
   readonly #o: ReceiveOptions;
   readonly #clock: Clock;
+  readonly #stallMs: number;
+  readonly #resolutionMs: number;
+  readonly #commit: boolean;
   readonly #trace: TraceRecorder;
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
   readonly #ack: boolean;
   #phase: MigrationPhase = "setup";
-  #channel: Channel | undefined;
+  #channel: WatchedChannel | undefined;
   #reader: ChannelReader<"main"> | undefined;
   #handlers: VfioLoadHandler[] = [];
   #ackPending = 0;
@@ -51,10 +73,17 @@ class DestinationSession {
   /** Sorts incoming connections into the main channel and multifd channels; closed when the session ends. */
   #incoming: IncomingChannels | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
+  #multifdChannels: WatchedChannel[] = [];
+  #desk: CommitDesk | undefined;
+  #serving: Promise<void> | undefined;
+  readonly #stopServing = new AbortController();
 
   constructor(options: ReceiveOptions) {
     this.#o = options;
     this.#clock = options.clock ?? realClock;
+    this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#resolutionMs = options.resolutionTimeoutMs ?? DEFAULT_RESOLUTION_TIMEOUT_MS;
+    this.#commit = options.capabilities?.commit ?? true;
     this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "destination", this.#trace));
     this.#vm = options.vm ?? new VmRunState({ running: false });
@@ -76,14 +105,24 @@ class DestinationSession {
       const channel = await this.#accept();
       const reader = new ChannelReader(channel, "main");
       this.#reader = reader;
+      // From the first byte on, the source keeps sending whenever we read (pre-copy writes a PART
+      // section per device each iteration, even an empty one).
+      channel.awaiting = true;
 
-      // SETUP: the source's header and configuration; our answer on the return path.
-      const header = await reader.next();
-      if (header?.type !== "header") throw new PeerClosedError(channel.name, "setup");
-      const configuration = await reader.next();
-      if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
-      const peer = this.#parsePeerConfig(configuration.json);
-      const own = buildConfig(peer.uuid, this.#ack, this.#plan, this.#devices);
+      // SETUP: the source's header and configuration within the setup timeout; our answer on the return path.
+      const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "stream header and CONFIGURATION from the source", setupMsLimit));
+      let peer: SetupConfig;
+      try {
+        const header = await Promise.race([reader.next(), setupDeadline.expired]);
+        if (header?.type !== "header") throw new PeerClosedError(channel.name, "setup");
+        const configuration = await Promise.race([reader.next(), setupDeadline.expired]);
+        if (configuration?.type !== "configuration") throw new ProtocolError(channel.name, "the stream does not start with our CONFIGURATION section");
+        peer = this.#parsePeerConfig(configuration.json);
+      } finally {
+        setupDeadline.clear();
+      }
+      const own = buildConfig(peer.uuid, { switchoverAck: this.#ack, commit: this.#commit }, this.#plan, this.#devices);
       await this.#send({ type: "config", json: own });
       const differences = compareConfigs(peer, own);
       if (differences.length > 0) throw new SetupMismatchError(differences);
@@ -106,26 +145,35 @@ class DestinationSession {
       if (this.#receiver) {
         // The core waits for every load worker after EOF (QEMU: before the VM starts); a source that
         // goes away meanwhile will never send what is missing.
-        const sourceGone = afterEof.then(() => {
-          throw new PeerClosedError(channel.name, "the wait for multifd device state after EOF");
+        const sourceGone = afterEof.then((r) => {
+          throw r === undefined
+            ? new PeerClosedError(channel.name, "the wait for multifd device state after EOF")
+            : new ProtocolError(channel.name, `${r.type} before the multifd device state was loaded`);
         });
         this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed, sourceGone]);
       }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
-      // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
-      await this.#vm.start();
+      const digestMap = Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]]));
+      if (this.#commit) {
+        const outcome = await this.#awaitCommit(channel, afterEof, uuidBytes(peer.uuid), digestMap);
+        if (outcome === "aborted") throw this.#abortReason ?? new CommitAbortedError("the VM did not start");
+      } else {
+        // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
+        await this.#vm.start();
+      }
       this.#trace.mark("destination", "VM_START");
       const loadMs = this.#clock.now() - switchoverAt;
       this.#phase = "completed";
       this.#progress();
-      const report: DestinationReport = { status: "completed", loadMs, digests: Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]])) };
-      await this.#send({ type: "report", json: report });
-      await this.#send({ type: "shut", status: 0 });
-      await channel.end();
-      if (!(await settlesWithin(this.#clock, afterEof, CLOSE_WAIT_MS))) channel.destroy();
+      // The VM runs: nothing below may turn this into a failure (the source may already know).
+      const report: DestinationReport = { status: "completed", loadMs, digests: digestMap };
+      // With the commit protocol COMMIT came through `afterEof`, and the source's end is read next;
+      // without it `afterEof` is still waiting for that end.
+      const confirmed = await this.#confirm(channel, this.#commit ? () => reader.next() : () => afterEof, report);
       await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
-      return this.#result("completed", undefined, setupMs, start, digests);
+      await this.#closeDesk(confirmed);
+      return { ...this.#result("completed", undefined, setupMs, start, digests), ...(this.#desk?.via === "recovery" ? { recovered: true } : {}) };
     } catch (err) {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : asError(err);
       const status = failureStatus(err, this.#cancel);
@@ -135,8 +183,11 @@ class DestinationSession {
       this.#channel?.destroy(error);
       this.#receiver?.abort(error);
       await this.#receiver?.close().catch(() => {});
+      if (this.#vm.running) await this.#vm.stop().catch(() => {});
       await this.#release();
       digests = takeDigests(this.#devices);
+      // A source that committed and lost us may still ask: it gets "aborted" for a while.
+      await this.#closeDesk(false);
       return this.#result(status, error, setupMs, start, digests);
     } finally {
       // Connections that never became ours (silent, slow, surplus) are closed: nothing outlives the session.
@@ -146,6 +197,94 @@ class DestinationSession {
       this.#cancel.dispose();
       await this.#channel?.closed;
     }
+  }
+
+  #abortReason: Error | undefined;
+  /** The resolution timeout was already spent waiting for a reconnecting source. */
+  #waitedForRecovery = false;
+
+  /**
+   * Loaded: report it, then wait for the source's COMMIT. Recovery queries are answered from now
+   * on. Losing the source here leaves the resolution timeout for it to reconnect and commit; then
+   * the state is discarded (the source, committed or not, never sees a start it did not order).
+   */
+  async #awaitCommit(channel: WatchedChannel, afterEof: Promise<MainRecord | undefined>, uuid: Uint8Array, digests: DestinationReport["digests"]): Promise<CommitOutcome> {
+    const desk = new CommitDesk(() => this.#startVm());
+    this.#desk = desk;
+    // Recovery connections come sorted from the same door as every other connection.
+    const incoming = this.#incoming!;
+    const recoveries = { accept: (signal?: AbortSignal) => incoming.recovery(signal), close: async () => {} };
+    this.#serving = desk.serve(recoveries, uuid, this.#clock, this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS, this.#stopServing.signal);
+    const viaMain = (async () => {
+      await this.#send({ type: "report", json: { status: "loaded", digests } satisfies DestinationReport });
+      const r = await afterEof;
+      if (r?.type === "command" && r.command === "COMMIT") return desk.commit("main");
+      throw r === undefined ? new PeerClosedError(channel.name, "the wait for COMMIT") : new ProtocolError(channel.name, `expected COMMIT after EOF, got ${r.type}`);
+    })();
+    viaMain.catch(() => {}); // raced below; after a recovery decision it fails with the destroyed channel
+    try {
+      return await Promise.race([viaMain, desk.decided]);
+    } catch (err) {
+      this.#abortReason = asError(err);
+      channel.destroy(this.#abortReason);
+      if (this.#cancel.aborted) return desk.abort();
+      // The source may have committed and may reconnect: give it the resolution timeout (once: a
+      // source asking later finds nobody and says it is in doubt, which is honest).
+      const waiting = new AbortController();
+      await Promise.race([desk.decided, this.#clock.sleep(this.#resolutionMs, waiting.signal).catch(() => {})]);
+      waiting.abort();
+      this.#waitedForRecovery = true;
+      if (!desk.via) this.#abortReason = new CommitAbortedError(`lost the source before its COMMIT (${this.#abortReason.message}); no recovery within ${this.#resolutionMs} ms: state discarded`);
+      return desk.abort();
+    } finally {
+      if (desk.via === "recovery") channel.destroy(); // the source gave up on this channel
+    }
+  }
+
+  /** Starts the VM (prepare pass, then main pass); false if it failed, with the VM stopped again. */
+  async #startVm(): Promise<boolean> {
+    try {
+      await this.#vm.start();
+      return true;
+    } catch (err) {
+      this.#abortReason = new CommitAbortedError(`the VM did not start: ${asError(err).message}`, { cause: err });
+      await this.#vm.stop().catch(() => {});
+      return false;
+    }
+  }
+
+  /**
+   * REPORT and SHUT(0), then the source's orderly end, which says it read them. True when it came;
+   * false when the channel failed or stalled first (the source may ask over a recovery connection).
+   */
+  async #confirm(channel: WatchedChannel, next: () => Promise<MainRecord | undefined>, report: DestinationReport): Promise<boolean> {
+    try {
+      await this.#send({ type: "report", json: report });
+      await this.#send({ type: "shut", status: 0 });
+      await channel.end();
+      const trailing = await next();
+      if (trailing !== undefined) throw new ProtocolError(channel.name, `unexpected ${trailing.type} after SHUT`);
+      return true;
+    } catch {
+      channel.destroy();
+      return false;
+    }
+  }
+
+  /**
+   * Stops answering recovery queries: at once when the source confirmed the outcome, on cancel, or
+   * when the resolution timeout was already spent waiting for it; else after the resolution
+   * timeout, so a source that lost the connection can still learn the outcome.
+   */
+  async #closeDesk(confirmed: boolean): Promise<void> {
+    if (!this.#desk) return;
+    if (!confirmed && !this.#cancel.aborted && !this.#waitedForRecovery) {
+      const removeAbort = this.#cancel.onAbort(() => this.#stopServing.abort());
+      await this.#clock.sleep(this.#resolutionMs, this.#stopServing.signal).catch(() => {});
+      removeAbort();
+    }
+    this.#stopServing.abort();
+    await this.#serving;
   }
 
   /**
@@ -164,7 +303,12 @@ class DestinationSession {
       onPhase: () => this.#progress(),
     });
     this.#receiver = receiver;
-    const accepting = acceptMultifd(this.#incoming!, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel);
+    const watch = (channel: Channel): Channel => {
+      const watched = new WatchedChannel(channel, this.#clock, this.#stallMs);
+      this.#multifdChannels.push(watched);
+      return watched;
+    };
+    const accepting = acceptMultifd(this.#incoming!, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel, watch);
     const failed = new Promise<never>((_, reject) => {
       accepting.catch(reject);
       receiver.finished().catch(reject);
@@ -173,11 +317,23 @@ class DestinationSession {
     return failed;
   }
 
-  async #accept(): Promise<Channel> {
-    this.#incoming = new IncomingChannels(this.#o.acceptor, { clock: this.#clock });
-    this.#channel = await this.#cancel.race(this.#incoming.main(), "main");
-    this.#channel.name = "main";
-    return this.#channel;
+  /**
+   * The main channel: the first connection that says it is one (see IncomingChannels), within the
+   * accept timeout; connections that do not are sorted out meanwhile and never block it.
+   */
+  async #accept(): Promise<WatchedChannel> {
+    const identifyTimeoutMs = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    this.#incoming = new IncomingChannels(this.#o.acceptor, { clock: this.#clock, identifyTimeoutMs });
+    const limit = this.#o.acceptTimeoutMs ?? DEFAULT_ACCEPT_TIMEOUT_MS;
+    const waited = deadline(this.#clock, limit, () => new AcceptTimeoutError(limit));
+    try {
+      const channel = await Promise.race([this.#cancel.race(this.#incoming.main(), "main"), waited.expired]);
+      channel.name = "main";
+      this.#channel = new WatchedChannel(channel, this.#clock, this.#stallMs);
+      return this.#channel;
+    } finally {
+      waited.clear();
+    }
   }
 
   #parsePeerConfig(json: unknown): SetupConfig {
@@ -239,6 +395,8 @@ class DestinationSession {
           } else if (r.command === "SWITCHOVER_START") {
             switchoverAt = this.#clock.now();
             this.#phase = "device";
+            // Every multifd channel now carries device state until the source ends it.
+            for (const c of this.#multifdChannels) c.awaiting = true;
             this.#receiver?.switchoverStart();
             this.#progress();
           } else {
@@ -254,21 +412,21 @@ class DestinationSession {
   }
 
   /**
-   * After EOF the main channel may carry a VM description, then the source's end: bad bytes there
-   * (trailing garbage, an oversized or non-JSON description) fail the migration. What is already
-   * buffered is checked at once; the rest as it comes. Resolves at the source's orderly end.
+   * After EOF the main channel may carry a VM description, then COMMIT (commit protocol) or the
+   * source's end: resolves with the first record that is not a VM description, or undefined at the
+   * end. Bad bytes there (trailing garbage, an oversized or non-JSON description) reject it; what is
+   * already buffered is checked at once, so they fail the migration before anything else happens.
    */
-  #readAfterEof(reader: ChannelReader<"main">): Promise<void> {
-    for (const r of reader.decoder.records()) this.#afterEofRecord(r);
+  #readAfterEof(reader: ChannelReader<"main">): Promise<MainRecord | undefined> {
+    for (const r of reader.decoder.records()) {
+      if (r.type !== "vmdescription") return Promise.resolve(r);
+    }
     const reading = (async () => {
-      for (let r = await reader.next(); r !== undefined; r = await reader.next()) this.#afterEofRecord(r);
+      for (let r = await reader.next(); r !== undefined; r = await reader.next()) if (r.type !== "vmdescription") return r;
+      return undefined;
     })();
     reading.catch(() => {}); // raced or awaited later; may fail while nothing awaits it yet
     return reading;
-  }
-
-  #afterEofRecord(r: MainRecord): void {
-    if (r.type !== "vmdescription") throw new ProtocolError("main", `unexpected ${r.type} record after EOF`);
   }
 
   /** `qemu_loadvm_approve_switchover`: one approval per device; SWITCHOVER_ACK once at zero. */

@@ -62,3 +62,46 @@ export class PeerClosedError extends VfioMigrationError {
     super("ERR_PEER_CLOSED", named(channel, `peer closed the channel during ${during}`));
   }
 }
+
+/** A peer did not answer the setup exchange in time: it is silent, slow, or speaks another protocol. */
+export class SetupTimeoutError extends VfioMigrationError {
+  constructor(peer: string, expected: string, ms: number) {
+    super("ERR_SETUP_TIMEOUT", named(peer, `no ${expected} within ${ms} ms: the peer is silent or does not speak this protocol`));
+  }
+}
+
+/** A channel made no progress (a write not taken, or an awaited read with nothing arriving) for the stall timeout. */
+export class ChannelStalledError extends VfioMigrationError {
+  constructor(channel: string, ms: number) {
+    super("ERR_CHANNEL_STALLED", named(channel, `no progress for ${ms} ms`));
+  }
+}
+
+/** `receive` waited its whole accept timeout and no source connected. */
+export class AcceptTimeoutError extends VfioMigrationError {
+  constructor(ms: number) {
+    super("ERR_ACCEPT_TIMEOUT", named("main", `no source connected within ${ms} ms`));
+  }
+}
+
+/**
+ * The source committed and could not learn whether the destination started its VM. Its devices are
+ * stopped with their state intact: check the destination, and resume the source only if it did not start.
+ */
+export class InDoubtError extends VfioMigrationError {
+  constructor(ms: number, options?: { cause?: unknown }) {
+    super(
+      "ERR_MIGRATION_IN_DOUBT",
+      named("main", `committed, then lost the destination; no answer within ${ms} ms whether its VM started. ` +
+        "The source VM stays stopped: check the destination, and resume the source only if the destination VM is not running"),
+      options,
+    );
+  }
+}
+
+/** The destination decided not to start (it failed to, or the commit came too late); the source resumed. */
+export class CommitAbortedError extends VfioMigrationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_COMMIT_ABORTED", named("main", message), options);
+  }
+}

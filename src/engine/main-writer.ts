@@ -45,6 +45,11 @@ export class MainWriter {
     this.#unitCheck = check;
   }
 
+  /** Ends the checks: what follows (after EOF) goes as it is. */
+  endChecks(): void {
+    this.#unitCheck = undefined;
+  }
+
   /** Bytes each unit's check adds (0 without checks). */
   get checkBytes(): number {
     return this.#unitCheck?.bytes ?? 0;

@@ -37,11 +37,27 @@ export async function dialMultifd(dialer: Dialer, count: number, uuid: Uint8Arra
   }
 }
 
+/** Reads exactly `target.length` bytes (`what`, for the error), or fails if the channel ends first. */
+export async function readExactly(channel: Channel, target: Uint8Array, what = "multifd hello"): Promise<void> {
+  for (let have = 0; have < target.length; ) {
+    const n = await channel.read(target.subarray(have));
+    if (n === 0) throw new ProtocolError(channel.name, `channel ended after ${have} of the ${target.length}-byte ${what}`);
+    have += n;
+  }
+}
+
 /**
  * Takes the `count` multifd channels the source announced from `incoming`, checks each hello (magic,
  * version, our uuid, a channel id below `count` and not seen before) and adds the channel to `receiver`.
  */
-export async function acceptMultifd(incoming: IncomingChannels, count: number, uuid: Uint8Array, receiver: MultifdReceiver, cancel: Cancellation): Promise<void> {
+export async function acceptMultifd(
+  incoming: IncomingChannels,
+  count: number,
+  uuid: Uint8Array,
+  receiver: MultifdReceiver,
+  cancel: Cancellation,
+  adopt: (channel: Channel) => Channel = (channel) => channel,
+): Promise<void> {
   const seen = new Set<number>();
   for (let i = 0; i < count; i++) {
     const { channel, hello } = await cancel.race(incoming.multifd(), "multifd");
@@ -54,6 +70,6 @@ export async function acceptMultifd(incoming: IncomingChannels, count: number, u
       channel.destroy();
       throw err;
     }
-    receiver.addChannel(channel, MULTIFD_HELLO_BYTES);
+    receiver.addChannel(adopt(channel), MULTIFD_HELLO_BYTES);
   }
 }

@@ -16,11 +16,25 @@ export const DEVICE_CHUNK_BYTES = 1024 * 1024;
 export const UNKNOWN_STOP_COPY_SIZE = 100 * 1024 ** 3;
 /** `BUFFER_DELAY`: how often bandwidth and the switchover threshold are recomputed. */
 export const BANDWIDTH_PERIOD_MS = 100;
+/** How long the setup exchange may take before the peer counts as not speaking the protocol. */
+export const DEFAULT_SETUP_TIMEOUT_MS = 5000;
+/** How long a channel may make no progress while something is awaited on it. */
+export const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+/** How long a committed source tries to learn the outcome (and a destination keeps its decision available). */
+export const DEFAULT_RESOLUTION_TIMEOUT_MS = 10_000;
+/** How long `receive` waits for a source to connect. */
+export const DEFAULT_ACCEPT_TIMEOUT_MS = 10 * 60_000;
 
 /** Migration capabilities; each must be the same on both ends (checked at setup). */
 export interface Capabilities {
   /** Destination acknowledges switchover once every PRE_COPY device's initial data is loaded. Needs the return path (always on here). */
   switchoverAck?: boolean;
+  /**
+   * The commit protocol (our extension, default on): the destination loads everything, reports it,
+   * and starts its VM only on the source's COMMIT; see docs/reliability.md. Off is QEMU's behaviour,
+   * where the destination starts at EOF and a link cut at the end can leave both VMs running.
+   */
+  commit?: boolean;
 }
 
 export type MultifdMode = "on" | "off" | "auto";
@@ -68,6 +82,18 @@ interface CommonOptions {
   trace?: TraceRecorder;
   /** Every wait, timeout and duration of the session runs on it (default the real clock); a simulation passes a VirtualClock. */
   clock?: Clock;
+  /** How errors name the peer besides its channel (e.g. `127.0.0.1:4444`). */
+  peerName?: string;
+  /** The setup exchange must finish within this (default 5 s): a silent or foreign peer fails with ERR_SETUP_TIMEOUT. */
+  setupTimeoutMs?: number;
+  /** A channel with nothing moving while something is awaited on it fails with ERR_CHANNEL_STALLED after this (default 10 s). */
+  stallTimeoutMs?: number;
+  /**
+   * Source: how long, once committed, it tries to learn whether the destination started (default 10 s)
+   * before it ends "in-doubt". Destination: how long it waits for the commit after losing the source,
+   * and keeps its decision available to a reconnecting source.
+   */
+  resolutionTimeoutMs?: number;
 }
 
 export interface MigrateOptions extends CommonOptions {
@@ -82,4 +108,6 @@ export interface MigrateOptions extends CommonOptions {
 
 export interface ReceiveOptions extends CommonOptions {
   acceptor: Acceptor;
+  /** How long to wait for a source to connect (default 10 min): then ERR_ACCEPT_TIMEOUT. */
+  acceptTimeoutMs?: number;
 }

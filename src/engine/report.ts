@@ -1,7 +1,7 @@
 // The destination's REPORT (return path 0x0101): checked for shape before the source believes it.
 import type { DestinationReport } from "./result.js";
 
-const STATUSES: readonly string[] = ["completed", "failed", "cancelled"] satisfies DestinationReport["status"][];
+const STATUSES: readonly string[] = ["completed", "failed", "cancelled", "loaded"] satisfies DestinationReport["status"][];
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 

@@ -3,9 +3,13 @@ import type { DeviceLoadProgress } from "./multifd/load.js";
 import type { TraceEntry } from "./trace.js";
 
 /** QEMU's MigrationStatus subset for precopy. */
-export type MigrationPhase = "setup" | "active" | "device" | "completed" | "failed" | "cancelled";
+export type MigrationPhase = "setup" | "active" | "device" | "completed" | "failed" | "cancelled" | "in-doubt";
 
-export type MigrationStatus = "completed" | "failed" | "cancelled";
+/**
+ * `in-doubt` (source only): it committed and could not learn whether the destination started; its
+ * devices are stopped with their state intact until `resume()` (docs/reliability.md).
+ */
+export type MigrationStatus = "completed" | "failed" | "cancelled" | "in-doubt";
 
 export interface MigrationProgress {
   side: "source" | "destination";
@@ -56,11 +60,16 @@ export interface MigrationResult {
   trace: TraceEntry[];
   /** Source only: what the destination reported on the return path. */
   peerReport?: DestinationReport;
+  /** Set when the commit's outcome was learnt over a recovery connection, after the main one broke. */
+  recovered?: boolean;
+  /** Source, `in-doubt` only: restarts the VM and brings every device back to RUNNING. Call it only once the destination VM is known not to run. */
+  resume?: () => Promise<void>;
 }
 
 /** The destination's REPORT message (return path type 0x0101), JSON. */
 export interface DestinationReport {
-  status: MigrationStatus;
+  /** `loaded`: every device is loaded and the VM waits for the source's COMMIT (commit protocol). */
+  status: MigrationStatus | "loaded";
   error?: { code: string; message: string };
   /** From load setup done until the VM ran, in ms (destination clock). */
   loadMs?: number;

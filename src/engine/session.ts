@@ -3,7 +3,7 @@ import { DeviceState } from "../fsm/states.js";
 import { isVfioMigrationError, VfioMigrationError } from "../errors.js";
 import { MigrationCancelledError } from "./errors.js";
 import type { DeviceResult, MigrationStatus } from "./result.js";
-import type { Clock } from "../clock.js";
+import type { Clock, ClockTimer } from "../clock.js";
 import type { Side, TracedDevice, TraceRecorder } from "./trace.js";
 
 /**
@@ -105,4 +105,17 @@ export async function settlesWithin(clock: Clock, promise: Promise<unknown>, ms:
   } finally {
     clock.clearTimeout(timer!);
   }
+}
+
+/** A deadline on `clock`: `expired` rejects with `error()` after `ms` unless cleared first. */
+export function deadline(clock: Clock, ms: number, error: () => Error): { expired: Promise<never>; clear(): void } {
+  let timer: ClockTimer | undefined;
+  const expired = new Promise<never>((_, reject) => (timer = clock.setTimeout(() => reject(error()), ms)));
+  expired.catch(() => {}); // raced by the caller; may expire while nothing awaits it
+  return { expired, clear: () => timer && clock.clearTimeout(timer) };
+}
+
+/** `main`, or `main (ADDRESS)` when the caller named the peer. */
+export function peerSubject(peerName: string | undefined): string {
+  return peerName ? `main (${peerName})` : "main";
 }

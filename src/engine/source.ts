@@ -1,18 +1,33 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
+import { realClock, type Clock } from "../clock.js";
 import { setDeviceState } from "../device/index.js";
 import { mainCheck } from "../codec/main-check.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
 import { ConvergenceMeter, RateLimiter, Waker } from "./convergence.js";
-import { MigrationCancelledError, P2pRequiredError, PeerClosedError, PeerFailedError, ProtocolError, SetupMismatchError } from "./errors.js";
+import { learnOutcome, type CommitOutcome } from "./commit.js";
+import {
+  CommitAbortedError,
+  InDoubtError,
+  MigrationCancelledError,
+  P2pRequiredError,
+  PeerClosedError,
+  PeerFailedError,
+  ProtocolError,
+  SetupMismatchError,
+  SetupTimeoutError,
+} from "./errors.js";
 import { MainWriter } from "./main-writer.js";
 import { dialMultifd, uuidBytes } from "./multifd-channels.js";
 import { MultifdSender, type MultifdSendReport } from "./multifd/index.js";
 import {
   DEFAULT_DOWNTIME_LIMIT_MS,
   DEFAULT_MAX_BANDWIDTH,
+  DEFAULT_RESOLUTION_TIMEOUT_MS,
+  DEFAULT_SETUP_TIMEOUT_MS,
+  DEFAULT_STALL_TIMEOUT_MS,
   DEVICE_CHUNK_BYTES,
   planMultifd,
   type MigrateOptions,
@@ -22,8 +37,8 @@ import type { DestinationReport, MigrationPhase, MigrationProgress, MigrationRes
 import { ChannelReader } from "./channel-reader.js";
 import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
-import { asError, Cancellation, deviceResults, failureStatus, settlesWithin, takeDigests } from "./session.js";
-import { realClock, type Clock } from "../clock.js";
+import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
+import { WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
 
@@ -39,8 +54,9 @@ export type MigrationHandle = Promise<MigrationResult> & {
 
 /**
  * Migrates `options.devices` to the destination reached through `options.dialer`. Never rejects:
- * the result says completed, failed or cancelled. On failure or cancel the VM runs again and every
- * device is back in RUNNING with its state untouched.
+ * the result says completed, failed, cancelled or in-doubt. Before the commit, failure or cancel
+ * runs the VM again with every device back in RUNNING and its state untouched; after it, the VM
+ * never runs again on its own (in-doubt leaves it stopped until `result.resume()`).
  */
 export function migrate(options: MigrateOptions): MigrationHandle {
   const session = new SourceSession(options);
@@ -49,16 +65,18 @@ export function migrate(options: MigrateOptions): MigrationHandle {
 
 class SourceSession {
   readonly #o: MigrateOptions;
+  readonly #clock: Clock;
+  readonly #stallMs: number;
+  readonly #commit: boolean;
   readonly #trace: TraceRecorder;
   readonly #devices: TracedDevice[];
   readonly #vm: VmRunState;
   readonly #cancel: Cancellation;
-  readonly #clock: Clock;
   readonly #waker: Waker;
   readonly #ack: boolean;
   readonly #downtimeLimitMs: number;
   #phase: MigrationPhase = "setup";
-  #channel: Channel | undefined;
+  #channel: WatchedChannel | undefined;
   #writer: MainWriter | undefined;
   #handlers: VfioSaveHandler[] = [];
   #forceSwitchover = false;
@@ -75,10 +93,17 @@ class SourceSession {
   #sender: MultifdSender | undefined;
   #multifdReport: MultifdSendReport | undefined;
   #shut: ((status: number) => void) | undefined;
+  #loaded: (() => void) | undefined;
+  /** Set when COMMIT is written: from then on the VM never runs here again on its own. */
+  #committed = false;
+  /** The destination's decision as it told us after our COMMIT. */
+  #peerOutcome: CommitOutcome | undefined;
 
   constructor(options: MigrateOptions) {
     this.#o = options;
     this.#clock = options.clock ?? realClock;
+    this.#stallMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.#commit = options.capabilities?.commit ?? true;
     this.#waker = new Waker(this.#clock);
     this.#trace = options.trace ?? new TraceRecorder(this.#clock);
     this.#devices = options.devices.map((d) => new TracedDevice(d, "source", this.#trace));
@@ -99,9 +124,10 @@ class SourceSession {
   async run(): Promise<MigrationResult> {
     const start = this.#clock.now();
     let setupMs = 0;
-    let downtimeMs: number | undefined;
+    let downtimeStart = 0;
     let digests: (string | undefined)[] = [];
     let stoppedVm = false;
+    let uuid: Uint8Array = new Uint8Array(16);
     const removeAbort = this.#cancel.onAbort(() => {
       this.#channel?.destroy(new MigrationCancelledError("main"));
       for (const c of this.#multifdChannels) c.destroy(new MigrationCancelledError(c.name));
@@ -112,32 +138,44 @@ class SourceSession {
       this.#plan = planMultifd(this.#o.multifd);
       this.#checkMultipleDevices();
       this.#cancel.throwIfAborted();
-      const channel = await this.#dial();
-      const w = new MainWriter(channel, DEVICE_CHUNK_BYTES, (n) => {
-        this.#meter.sent(n);
-        this.#rate.sent(n);
-      });
-      this.#writer = w;
-
-      // SETUP: file header, our configuration, OPEN_RETURN_PATH; the destination answers CONFIG.
-      const config = buildConfig(globalThis.crypto.randomUUID(), this.#ack, this.#plan, this.#devices);
-      const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
+      // SETUP, dial to CONFIG reply, within the setup timeout: a silent or foreign peer fails here.
+      const setupMsLimit = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+      const setupDeadline = deadline(this.#clock, setupMsLimit, () => new SetupTimeoutError(peerSubject(this.#o.peerName), "CONFIG reply from the destination", setupMsLimit));
+      let channel: WatchedChannel;
+      let returnPath: Promise<void>;
+      let w: MainWriter;
+      const config = buildConfig(globalThis.crypto.randomUUID(), { switchoverAck: this.#ack, commit: this.#commit }, this.#plan, this.#devices);
+      uuid = uuidBytes(config.uuid);
       const shut = new Promise<number>((resolve) => (this.#shut = resolve));
-      const returnPath = this.#readReturnPath(channel).then(
-        () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase`)),
-        (err: unknown) => this.#peerGone(asError(err)),
-      );
-      w.putWith(8, writeFileHeader);
-      w.put(encodeConfiguration(config));
-      // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
-      const check = mainCheck(this.#plan.checksum);
-      if (check) w.startChecks(check);
-      w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
-      await w.flush();
-      const differences = compareConfigs(config, await this.#waitPeer(peerConfig));
-      if (differences.length > 0) throw new SetupMismatchError(differences);
+      const loaded = new Promise<void>((resolve) => (this.#loaded = resolve));
+      try {
+        channel = await this.#dial(setupDeadline.expired);
+        w = new MainWriter(channel, DEVICE_CHUNK_BYTES, (n) => {
+          this.#meter.sent(n);
+          this.#rate.sent(n);
+        });
+        this.#writer = w;
+        // File header, our configuration, OPEN_RETURN_PATH; the destination answers CONFIG.
+        const peerConfig = new Promise<SetupConfig>((resolve) => (this.#peerConfig = resolve));
+        returnPath = this.#readReturnPath(channel).then(
+          () => this.#peerGone(new PeerClosedError(channel.name, `the ${this.#phase} phase`)),
+          (err: unknown) => this.#peerGone(asError(err)),
+        );
+        w.putWith(8, writeFileHeader);
+        w.put(encodeConfiguration(config));
+        // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
+        const check = mainCheck(this.#plan.checksum);
+        if (check) w.startChecks(check);
+        w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
+        await Promise.race([w.flush(), setupDeadline.expired]);
+        const differences = compareConfigs(config, await Promise.race([this.#waitPeer(peerConfig), setupDeadline.expired]));
+        if (differences.length > 0) throw new SetupMismatchError(differences);
+      } finally {
+        setupDeadline.clear();
+      }
       if (this.#plan.transfer) {
-        this.#multifdChannels = await dialMultifd(this.#o.dialer, this.#plan.channels, uuidBytes(config.uuid), this.#cancel);
+        const dialed = await dialMultifd(this.#o.dialer, this.#plan.channels, uuid, this.#cancel);
+        this.#multifdChannels = dialed.map((c) => new WatchedChannel(c, this.#clock, this.#stallMs));
         this.#sender = new MultifdSender(this.#multifdChannels, this.#devices.length, { checksum: this.#plan.checksum });
       }
 
@@ -152,7 +190,7 @@ class SourceSession {
 
       // Switchover: stop the VM (two passes), lift the rate limit, SWITCHOVER_START, completion.
       this.#phase = "device";
-      const downtimeStart = this.#clock.now();
+      downtimeStart = this.#clock.now();
       this.#trace.mark("source", "VM_STOP");
       if (this.#vm.running) {
         stoppedVm = true;
@@ -166,25 +204,32 @@ class SourceSession {
       for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
       for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
+      // EOF is the last checked unit (wire-format 5.4): COMMIT and anything after it go unchecked.
+      w.endChecks();
       await w.drain();
       this.#multifdReport = await multifd;
       // Everything is sent: the destination sees an orderly end on each multifd channel.
       await Promise.all(this.#multifdChannels.map((c) => c.end()));
+      // From here the destination must answer: a silent one stalls the return path.
+      channel.awaiting = true;
+      if (this.#commit) {
+        // The destination has loaded everything and waits; until COMMIT is written nothing runs there.
+        await this.#waitPeer(loaded);
+        this.#cancel.throwIfAborted();
+        this.#committed = true;
+        w.put(encodeCommand(MainCommand.COMMIT));
+        await w.drain();
+      }
       const status = await this.#waitPeer(shut);
       if (status !== 0) throw this.#peerError ?? new PeerFailedError("destination", "SHUT with error flag " + status);
-      downtimeMs = this.#clock.now() - downtimeStart;
-      this.#phase = "completed";
-      // The state stays frozen after the stop, so this is the state at switchover.
-      digests = takeDigests(this.#devices);
-      await this.#closeAfterCompletion(channel, returnPath);
-      this.#progress();
-      return this.#result("completed", undefined, setupMs, start, downtimeMs, digests);
+      return await this.#completed(setupMs, start, downtimeStart, () => this.#closeAfterCompletion(channel, returnPath));
     } catch (err) {
       const error = this.#cancel.aborted ? new MigrationCancelledError("main") : preferPeerError(asError(err), this.#peerError);
-      const status = failureStatus(err, this.#cancel);
-      this.#phase = status;
       this.#channel?.destroy(error);
       for (const c of this.#multifdChannels) c.destroy(error);
+      if (this.#committed) return await this.#resolve(error, uuid, setupMs, start, downtimeStart);
+      const status = failureStatus(err, this.#cancel);
+      this.#phase = status;
       await this.#restore(stoppedVm);
       digests = takeDigests(this.#devices);
       this.#progress();
@@ -196,6 +241,53 @@ class SourceSession {
       await this.#channel?.closed;
       await Promise.all(this.#multifdChannels.map((c) => c.closed));
     }
+  }
+
+  /** The destination runs the VM: digests of the frozen state, then the channels closed and `save_cleanup`. */
+  async #completed(setupMs: number, start: number, downtimeStart: number, close: () => Promise<void>, recovered = false): Promise<MigrationResult> {
+    const downtimeMs = this.#clock.now() - downtimeStart;
+    this.#phase = "completed";
+    // The state stays frozen after the stop, so this is the state at switchover.
+    const digests = takeDigests(this.#devices);
+    await close();
+    this.#progress();
+    return { ...this.#result("completed", undefined, setupMs, start, downtimeMs, digests), ...(recovered ? { recovered } : {}) };
+  }
+
+  /**
+   * Committed, and the main channel failed before the destination said what it did: keep the VM
+   * stopped and ask the destination over recovery connections, for the resolution timeout. Its
+   * answer decides; without one the migration is in doubt and nothing is resumed.
+   */
+  async #resolve(error: Error, uuid: Uint8Array, setupMs: number, start: number, downtimeStart: number): Promise<MigrationResult> {
+    const limit = this.#o.resolutionTimeoutMs ?? DEFAULT_RESOLUTION_TIMEOUT_MS;
+    let outcome = this.#peerOutcome;
+    const recovered = outcome === undefined;
+    if (outcome === undefined && !this.#cancel.aborted) {
+      outcome = await learnOutcome(this.#o.dialer, uuid, this.#clock, limit, this.#cancel.signal);
+    }
+    if (outcome === "started") {
+      return this.#completed(setupMs, start, downtimeStart, () => this.#cleanup(), recovered);
+    }
+    if (outcome === "aborted") {
+      // The destination discarded the state and will never start: the VM is ours again.
+      this.#phase = "failed";
+      await this.#restore(true);
+      this.#progress();
+      const cause = this.#peerError ?? error;
+      return { ...this.#result("failed", new CommitAbortedError(`the destination did not start its VM: ${cause.message}`, { cause }), setupMs, start, undefined, takeDigests(this.#devices)), ...(recovered ? { recovered } : {}) };
+    }
+    this.#phase = "in-doubt";
+    this.#progress();
+    return {
+      ...this.#result("in-doubt", new InDoubtError(limit, { cause: error }), setupMs, start, undefined, takeDigests(this.#devices)),
+      resume: () => this.#restore(true),
+    };
+  }
+
+  /** `save_cleanup` once the destination runs the VM (outside the downtime; a failure resets the device). */
+  async #cleanup(): Promise<void> {
+    for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
   }
 
   /**
@@ -220,16 +312,16 @@ class SourceSession {
     // The destination never writes on multifd channels and has read everything (it sent SHUT).
     for (const c of this.#multifdChannels) c.destroy();
     const ending = channel.end().catch(() => {});
-    for (const h of this.#handlers) await h.saveCleanup().catch(() => {});
+    await this.#cleanup();
     await ending;
     // The destination ends its side after SHUT; a peer that does not is cut off.
     if (!(await settlesWithin(this.#clock, returnPath, CLOSE_WAIT_MS))) channel.destroy();
   }
 
-  async #dial(): Promise<Channel> {
+  async #dial(expired: Promise<never>): Promise<WatchedChannel> {
     const dialing = this.#o.dialer.dial("main", this.#o.signal);
     try {
-      this.#channel = await this.#cancel.race(dialing, "main");
+      this.#channel = new WatchedChannel(await Promise.race([this.#cancel.race(dialing, "main"), expired]), this.#clock, this.#stallMs);
       return this.#channel;
     } catch (err) {
       // A dial that completes after cancel must not leave its socket open.
@@ -301,9 +393,17 @@ class SourceSession {
       case "report": {
         const report = parseReport(m.json);
         if (typeof report === "string") throw new ProtocolError("main", `destination's REPORT ${report}`);
+        if (report.status === "loaded") {
+          if (!this.#commit) throw new ProtocolError("main", "destination reported loaded, but the commit protocol is off");
+          this.#loaded?.();
+          return;
+        }
         this.#peerReport = report;
+        if (this.#commit && report.status === "completed" && !this.#committed) throw new ProtocolError("main", "destination reported completed before our COMMIT");
+        if (this.#committed) this.#peerOutcome ??= report.status === "completed" ? "started" : "aborted";
         if (report.status === "failed" && report.error) {
           this.#peerError ??= new PeerFailedError("destination", `${report.error.code}: ${report.error.message}`, report.error.code);
+          this.#wakeUncommitted();
         }
         return;
       }
@@ -311,12 +411,22 @@ class SourceSession {
         // SHUT(0) after a REPORT of failure contradicts itself: the failure wins.
         const status = m.status === 0 && this.#peerReport?.status === "failed" ? 1 : m.status;
         if (status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
+        if (this.#committed) this.#peerOutcome ??= status === 0 ? "started" : "aborted";
         this.#shut?.(status);
+        if (status !== 0) this.#wakeUncommitted();
         return;
       }
       default:
         throw new ProtocolError("main", `unexpected return-path message ${m.type}`);
     }
+  }
+
+  /**
+   * The destination said it failed: before our COMMIT nothing can run there, so a wait for
+   * something else from it (its "loaded") fails now rather than at the stall timeout.
+   */
+  #wakeUncommitted(): void {
+    if (!this.#committed) this.#wakePeerWaits?.();
   }
 
   /** The return path ended or failed: anything still waiting on the peer fails with this. */

@@ -1,5 +1,6 @@
 import { DeviceState } from "../fsm/states.js";
-import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
+import { ForwardingDevice } from "../device/forwarding.js";
+import type { MigratableDevice } from "../device/types.js";
 import { realClock, type Clock } from "../clock.js";
 
 export type Side = "source" | "destination";
@@ -68,84 +69,44 @@ export class TraceRecorder {
  * Wraps a device so every state change it makes (each single arc, a reset, a failure into ERROR) is
  * recorded. The engine talks to the wrapper only; the device itself stays the caller's object.
  */
-export class TracedDevice implements MigratableDevice {
-  readonly #inner: MigratableDevice;
+export class TracedDevice extends ForwardingDevice {
   readonly #side: Side;
   readonly #trace: TraceRecorder;
   #last: DeviceState;
 
   constructor(inner: MigratableDevice, side: Side, trace: TraceRecorder) {
-    this.#inner = inner;
+    super(inner);
     this.#side = side;
     this.#trace = trace;
     this.#last = inner.state;
   }
 
-  get inner(): MigratableDevice {
-    return this.#inner;
-  }
   /** Notes an event of this device (DEV_INIT_DATA_SENT) in the trace. */
   mark(kind: TraceEventKind): void {
-    this.#trace.mark(this.#side, kind, this.#inner.name);
-  }
-  get name(): string {
-    return this.#inner.name;
-  }
-  get instanceId(): number {
-    return this.#inner.instanceId;
-  }
-  get flags(): number {
-    return this.#inner.flags;
-  }
-  get state(): DeviceState {
-    return this.#inner.state;
+    this.#trace.mark(this.#side, kind, this.name);
   }
 
-  async setState(next: DeviceState): Promise<void> {
+  override async setState(next: DeviceState): Promise<void> {
     try {
-      await this.#inner.setState(next);
+      await super.setState(next);
     } finally {
       this.#observe();
     }
   }
 
-  async reset(): Promise<void> {
+  override async reset(): Promise<void> {
     try {
-      await this.#inner.reset();
+      await super.reset();
     } finally {
       this.#observe();
     }
-  }
-
-  read(buf: Uint8Array): Promise<number> {
-    return this.#inner.read(buf);
-  }
-  write(bytes: Uint8Array): Promise<void> {
-    return this.#inner.write(bytes);
-  }
-  precopyInfo(): PrecopyInfo {
-    return this.#inner.precopyInfo();
-  }
-  stopCopySize(): number | undefined {
-    return this.#inner.stopCopySize();
-  }
-  saveConfig(): Uint8Array {
-    return this.#inner.saveConfig();
-  }
-  loadConfig(blob: Uint8Array): Promise<void> {
-    return this.#inner.loadConfig(blob);
-  }
-  /** The device's own digest, if it has one. */
-  get digest(): (() => string) | undefined {
-    const inner = this.#inner;
-    return inner.digest ? () => inner.digest!() : undefined;
   }
 
   #observe(): void {
-    const now = this.#inner.state;
+    const now = this.state;
     if (now !== this.#last) {
       this.#last = now;
-      this.#trace.record(this.#side, this.#inner.name, now);
+      this.#trace.record(this.#side, this.name, now);
     }
   }
 }

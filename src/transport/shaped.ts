@@ -8,10 +8,17 @@ export interface LinkShape {
   bandwidth?: number;
   /** Added one-way delay in ms before written bytes reach the channel below (pipelined). */
   latencyMs?: number;
+  /** Up to this many ms more per write, drawn from `random`; bytes never overtake earlier ones (a stream keeps its order). */
+  jitterMs?: number;
+  /** Uniform [0, 1) numbers for the jitter; a simulation passes a seeded one. Default Math.random. */
+  random?: () => number;
   /** Cut the link once this many bytes went through: the peer sees a reset, we see ERR_CHANNEL_FAULT. */
   dropAfterBytes?: number;
   /** Flip every bit of the byte at this offset of the written stream (0-based). */
   corruptByte?: number;
+  /** Hold the link for `stallMs` once this many bytes went through (a stall; Infinity = never resumes). */
+  stallAtByte?: number;
+  stallMs?: number;
   /** Time source for pacing and latency; default the real one. A simulation passes a VirtualClock. */
   clock?: Clock;
 }
@@ -36,6 +43,10 @@ class ShapedChannel implements Channel {
   private readonly lineLimit: number;
   private forwarded = 0;
   private nextSendAt = 0;
+  private lastDue = -Infinity;
+  private stalled = false;
+  /** Aborted on failure: ends any wait of the pump, so a dead link leaves no timer behind. */
+  private readonly stopped = new AbortController();
   private pumping = false;
   private failure: Error | undefined;
   private ending: Promise<void> | undefined;
@@ -48,7 +59,9 @@ class ShapedChannel implements Channel {
     private readonly shape: LinkShape,
   ) {
     const bandwidth = shape.bandwidth ?? 0;
-    if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0) throw new RangeError(`${inner.name}: bandwidth and latency must not be negative`);
+    if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0 || (shape.jitterMs ?? 0) < 0 || (shape.stallMs ?? 0) < 0) {
+      throw new RangeError(`${inner.name}: bandwidth, latency, jitter and stall must not be negative`);
+    }
     this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
     this.clock = shape.clock ?? realClock;
   }
@@ -69,7 +82,9 @@ class ShapedChannel implements Channel {
     if (this.failure) throw this.failure;
     if (this.ending) throw new ChannelError("ERR_CHANNEL_USAGE", this.name, "write after end");
     if (bytes.length === 0) return;
-    this.line.push({ bytes: bytes.slice(), due: this.clock.now() + (this.shape.latencyMs ?? 0) });
+    const jitter = this.shape.jitterMs ? (this.shape.random ?? Math.random)() * this.shape.jitterMs : 0;
+    this.lastDue = Math.max(this.lastDue, this.clock.now() + (this.shape.latencyMs ?? 0) + jitter);
+    this.line.push({ bytes: bytes.slice(), due: this.lastDue });
     this.lineBytes += bytes.length;
     void this.pump();
     while (this.lineBytes > this.lineLimit && !this.failure) await new Promise<void>((r) => this.spaceWaiters.push(r));
@@ -100,6 +115,7 @@ class ShapedChannel implements Channel {
     this.line.length = 0;
     this.lineBytes = 0;
     this.inner.destroy(err);
+    this.stopped.abort(err);
     this.wake();
   }
 
@@ -115,11 +131,18 @@ class ShapedChannel implements Channel {
       while (this.line.length > 0 && !this.failure) {
         const head = this.line[0];
         const wait = Math.max(head.due, this.nextSendAt) - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait);
+        if (wait > 0) await this.sleep(wait);
         if (this.failure) return;
         const bandwidth = this.shape.bandwidth ?? 0;
         const sliceLength = bandwidth > 0 ? Math.max(MIN_SLICE, Math.floor(bandwidth / 100)) : head.bytes.length;
         let slice = head.bytes.subarray(0, Math.min(sliceLength, head.bytes.length));
+        const stallAt = this.stalled ? undefined : this.shape.stallAtByte;
+        if (stallAt !== undefined && stallAt <= this.forwarded) {
+          await this.stall();
+          continue;
+        }
+        // A slice ends where the stall begins.
+        if (stallAt !== undefined && stallAt < this.forwarded + slice.length) slice = slice.subarray(0, stallAt - this.forwarded);
         const cut = this.shape.dropAfterBytes !== undefined && this.forwarded + slice.length >= this.shape.dropAfterBytes;
         if (cut) slice = slice.subarray(0, this.shape.dropAfterBytes! - this.forwarded);
         this.corrupt(slice);
@@ -139,6 +162,19 @@ class ShapedChannel implements Channel {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Holds the link once, for `stallMs` (forever, until destroyed, when Infinity or absent). */
+  private async stall(): Promise<void> {
+    this.stalled = true;
+    await this.sleep(this.shape.stallMs ?? Infinity);
+  }
+
+  /** Waits `ms` on the clock (Infinity: until destroyed); a failure ends the wait early. */
+  private async sleep(ms: number): Promise<void> {
+    const { signal } = this.stopped;
+    if (ms !== Infinity) return this.clock.sleep(ms, signal).catch(() => {});
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
   }
 
   private corrupt(slice: Uint8Array): void {

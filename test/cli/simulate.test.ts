@@ -100,6 +100,14 @@ describe("vfio-migration simulate --json", () => {
     expect(r.stdout).toContain("0000:00:04.0/vfio [STOP_COPY|P2P|PRE_COPY] RUNNING digest");
     expect(r.stdout).toContain("digests equal");
   });
+
+  it("never says \"digests equal\" for a failed run: the destination's devices never had the state", async () => {
+    const r = await runCli(["simulate", "--devices", "2", "--flags", "STOP_COPY,PRE_COPY", "--state-size", "1MiB"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^migration failed in /m);
+    expect(r.stdout).not.toContain("digests equal");
+    expect(r.stdout.match(/digests not compared/g)).toHaveLength(2);
+  });
 });
 
 describe("vfio-migration simulate --capture", () => {
@@ -116,7 +124,8 @@ describe("vfio-migration simulate --capture", () => {
     expect(report.bytes.multifd).toEqual([0, 1].map((i) => readFileSync(join(dir, `multifd-${i}.out.bin`)).length - 64));
     const inspected = await runCli(["inspect", join(dir, "main.out.bin"), "--json"]);
     expect(inspected.code).toBe(0);
-    expect(JSON.parse(inspected.stdout).records.at(-1)).toEqual({ type: "eof" });
+    // The stream ends with EOF and then the source's COMMIT (the commit protocol, docs/wire-format.md 5.4).
+    expect(JSON.parse(inspected.stdout).records.slice(-2)).toEqual([{ type: "eof" }, { type: "command", command: "COMMIT" }]);
     // Each multifd capture starts with its hello: magic 0x11223344, version 1, then our uuid and the channel id.
     for (const i of [0, 1]) {
       const bytes = readFileSync(join(dir, `multifd-${i}.out.bin`));

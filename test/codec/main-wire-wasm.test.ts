@@ -163,7 +163,7 @@ describe.each(FLAVORS)("main-channel, return-path and hello headers in WASM (%s 
   });
 
   it("reads footers and the VM description header as the reference does", () => {
-    const footer = fc.record({ type: fc.oneof(fc.constantFrom(0x7e, 0x06), fc.nat(255)), id: u32 }).map((f) => built(5, (b) => ref.writeSectionHeaderReference(b, 0, f.type, f.id)));
+    const footer = fc.record({ type: fc.oneof(fc.constantFrom(0x7e, 0x06, 0x08), fc.nat(255)), id: fc.oneof(fc.constant(0x01000000), u32) }).map((f) => built(5, (b) => ref.writeSectionHeaderReference(b, 0, f.type, f.id)));
     fc.assert(
       fc.property(mutated(footer), u32, fc.nat(2 << 20), (c, sectionId, max) => {
         readBoth(c, undefined, (p, a, o) => wasm.exports.readFooter(p, a, sectionId, o), (b, a, o) => ref.readFooterReference(b, 0, a, sectionId, o));

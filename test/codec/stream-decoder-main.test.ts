@@ -168,6 +168,10 @@ describe("StreamDecoder, main channel", () => {
     ["a config blob over maxPacketBytes", concat(header, start, hex("ff ff ff ff ef 10 00 02 00 00 00 00 00 10 00 00")), "ERR_WIRE_TOO_LARGE", 16 + start.length],
     ["bytes after EOF", concat(header, encodeEof(), hex("00")), "ERR_WIRE_TRAILING_BYTES", 9],
     ["bytes after the VM description", concat(header, encodeEof(), hex("06 00 00 00 02 5b 5d 00")), "ERR_WIRE_TRAILING_BYTES", 16],
+    ["COMMIT before EOF", concat(header, hex("08 01 00 00 00")), "ERR_WIRE_UNKNOWN_COMMAND", 9],
+    ["another command after EOF", concat(header, encodeEof(), hex("08 00 0b 00 00")), "ERR_WIRE_UNKNOWN_COMMAND", 10],
+    ["COMMIT with length 4 after EOF", concat(header, encodeEof(), hex("08 01 00 00 04 00 00 00 00")), "ERR_WIRE_COMMAND_LENGTH", 12],
+    ["bytes after COMMIT", concat(header, encodeEof(), encodeCommand(MainCommand.COMMIT), hex("00")), "ERR_WIRE_TRAILING_BYTES", 14],
     ["a non-UTF-8 idstr", concat(header, hex("01 00 00 00 01 01 ff 00 00 00 00 00 00 00 01")), "ERR_WIRE_BAD_IDSTR", 14],
   ];
   it.each(errors)("refuses %s with its code and offset, at any split", (_name, bytes, code, offset) => {
@@ -183,6 +187,14 @@ describe("StreamDecoder, main channel", () => {
     expect(caught(() => decoder.next()).code).toBe("ERR_WIRE_BAD_MAGIC");
     expect(caught(() => decoder.next()).code).toBe("ERR_WIRE_BAD_MAGIC");
     expect(caught(() => decoder.end()).code).toBe("ERR_WIRE_BAD_MAGIC");
+  });
+
+  it("reads our COMMIT after EOF, bytes 08 01 00 00 00, at any split", () => {
+    const bytes = concat(encodeFileHeader(), encodeEof(), encodeCommand(MainCommand.COMMIT));
+    expect(hex("08 01 00 00 00")).toEqual(encodeCommand(MainCommand.COMMIT));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(strip(decode(splitAt(bytes, [cut])))).toEqual([{ type: "header", version: 3 }, { type: "eof" }, { type: "command", command: "COMMIT" }]);
+    }
   });
 
   it("accepts the minimal stream: header, SWITCHOVER_START, EOF", () => {

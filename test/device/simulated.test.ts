@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { crc32c, init } from "../../src/codec/index.js";
 import { DeviceState as S, SimulatedDevice, setDeviceState } from "../../src/index.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { concat, drain, sameBytes, saveAll, writeSplit } from "./compliance.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Parses a stream the slow, obvious way (the test's oracle of the format): block index -> content. */
 function parseStream(bytes: Uint8Array, blockLength: (index: number) => number): { blocks: Map<number, Uint8Array>; trailer: DataView } {
@@ -67,19 +67,21 @@ describe("SimulatedDevice", () => {
   });
 
   it("offers initial bytes first, then dirty bytes as it runs, and sends the rest in STOP_COPY", async () => {
-    const device = new SimulatedDevice({ stateSize: 1 << 20, blockSize: 16384, initialBytes: 100_000, dirtyRate: 1e9, seed: 3 });
+    const clock = new VirtualClock();
+    const device = new SimulatedDevice({ stateSize: 1 << 20, blockSize: 16384, initialBytes: 100_000, dirtyRate: 1e9, seed: 3, clock });
     await setDeviceState(device, S.PRE_COPY);
     const info = device.precopyInfo();
     expect(info.initialBytes).toBe(40 + 7 * (8 + 16384)); // 100 000 rounds up to 7 blocks
     const buf = new Uint8Array(1 << 20);
     const first = await device.read(buf);
     expect(first).toBeGreaterThanOrEqual(info.initialBytes);
-    await sleep(5);
-    // 1 GB/s for >= 5 ms dirties every block; only the 7 already sent count as dirty.
+    await clock.advance(5);
+    // 1 GB/s for 5 ms dirties every block; only the 7 already sent count as dirty.
     expect(device.precopyInfo()).toEqual({ initialBytes: 0, dirtyBytes: 7 * (8 + 16384) });
     const rest = device.stopCopySize();
     expect(rest).toBe(7 * (8 + 16384) + 57 * (8 + 16384) + 24);
-    const destination = new SimulatedDevice({ stateSize: 1 << 20, blockSize: 16384, seed: 9 });
+    const destination = new SimulatedDevice({ stateSize: 1 << 20, blockSize: 16384, seed: 3, incoming: true });
+    expect(destination.digest()).not.toBe(new SimulatedDevice({ stateSize: 1 << 20, blockSize: 16384, seed: 3 }).digest());
     await setDeviceState(destination, S.RESUMING);
     await destination.write(buf.subarray(0, first));
     await setDeviceState(device, S.STOP_COPY);
@@ -104,42 +106,65 @@ describe("SimulatedDevice", () => {
     await setDeviceState(destination, S.STOP);
   });
 
-  it("bounds STOP_COPY reads and RESUMING writes by the given throughputs, in real time", async () => {
+  it("bounds STOP_COPY reads and RESUMING writes by the given throughputs, on its clock", async () => {
     const size = 2_000_000;
-    const source = new SimulatedDevice({ stateSize: size, saveBytesPerSecond: 40e6 });
-    const destination = new SimulatedDevice({ stateSize: size, loadBytesPerSecond: 20e6 });
+    const clock = new VirtualClock();
+    const source = new SimulatedDevice({ stateSize: size, saveBytesPerSecond: 40e6, clock });
+    const destination = new SimulatedDevice({ stateSize: size, loadBytesPerSecond: 20e6, clock });
     await setDeviceState(source, S.STOP_COPY);
-    let start = performance.now();
-    const bytes = await drain(source, 256 * 1024);
-    const readMs = performance.now() - start;
+    const reading = drain(source, 256 * 1024);
+    expect(await clock.run(reading)).toBe("settled");
+    const bytes = await reading;
+    const readMs = clock.now();
     await setDeviceState(destination, S.RESUMING);
-    start = performance.now();
-    await writeSplit(destination, bytes, 3);
-    const writeMs = performance.now() - start;
-    // Lower bounds only (sleeping guarantees them; the 5 ms slack is the pacer's burst credit).
-    expect(readMs).toBeGreaterThanOrEqual((size / 40e6) * 1000 - 6);
-    expect(writeMs).toBeGreaterThanOrEqual((size / 20e6) * 1000 - 6);
+    const writing = writeSplit(destination, bytes, 3);
+    expect(await clock.run(writing)).toBe("settled");
+    const writeMs = clock.now() - readMs;
+    // Each side takes its bytes / rate; a debt under 1 ms is carried, not slept, and the writes,
+    // starting after 50 ms idle, get the pacer's 5 ms burst credit.
+    expect(readMs).toBeGreaterThan((bytes.length / 40e6) * 1000 - 1);
+    expect(readMs).toBeLessThanOrEqual((bytes.length / 40e6) * 1000 + 1e-9);
+    expect(writeMs).toBeGreaterThan((bytes.length / 20e6) * 1000 - 6);
+    expect(writeMs).toBeLessThanOrEqual((bytes.length / 20e6) * 1000 + 1e-9);
   });
 
   it("pays the load delay once, in the write that completes the initial data", async () => {
     const options = { stateSize: 200_000, blockSize: 4096, initialBytes: 40_000 };
+    const clock = new VirtualClock();
     const source = new SimulatedDevice(options);
-    const destination = new SimulatedDevice({ ...options, loadDelayMs: 150 });
+    const destination = new SimulatedDevice({ ...options, loadDelayMs: 150, incoming: true, clock });
     const bytes = await saveAll(source);
     const initialEnd = 40 + 10 * (8 + 4096);
     await setDeviceState(destination, S.RESUMING);
     const timed = async (part: Uint8Array) => {
-      const start = performance.now();
-      await destination.write(part);
-      return performance.now() - start;
+      const start = clock.now();
+      const writing = destination.write(part);
+      expect(await clock.run(writing)).toBe("settled");
+      await writing;
+      return clock.now() - start;
     };
     const before = await timed(bytes.subarray(0, initialEnd - 1));
     const completing = await timed(bytes.subarray(initialEnd - 1, initialEnd + 10));
     const after = await timed(bytes.subarray(initialEnd + 10));
-    expect(completing).toBeGreaterThanOrEqual(148);
-    expect(before).toBeLessThan(100);
-    expect(after).toBeLessThan(100);
+    expect([before, completing, after]).toEqual([0, 150, 0]);
+    await destination.loadConfig(source.saveConfig());
     await setDeviceState(destination, S.STOP);
+    expect(destination.digest()).toBe(source.digest());
+  });
+
+  it("starts an incoming device from content no source state has: its digest differs until a state is loaded", async () => {
+    for (const options of [{}, { seed: 7, stateSize: 100_000, blockSize: 4096, configSize: 0 }, { seed: 0, dirtyRate: 1e9 }]) {
+      const source = new SimulatedDevice(options);
+      const incoming = new SimulatedDevice({ ...options, incoming: true });
+      expect(incoming.digest()).not.toBe(source.digest());
+      // Block by block too: no block of the incoming device is any source block at generation 0.
+      expect(sameBytes(incoming.blockContent(0), source.blockContent(0))).toBe(false);
+      await setDeviceState(incoming, S.RESUMING);
+      await incoming.write(await saveAll(source));
+      await incoming.loadConfig(source.saveConfig());
+      await setDeviceState(incoming, S.STOP);
+      expect(incoming.digest()).toBe(source.digest());
+    }
   });
 
   it("rejects a corrupted block body, naming the device and block", async () => {
@@ -180,8 +205,9 @@ describe("SimulatedDevice", () => {
   it("detects a stale block: the blocks' CRCs must match the source's final trailer", async () => {
     const options = { stateSize: 64 * 1024, blockSize: 4096, seed: 4 };
     const fresh = await saveAll(new SimulatedDevice({ ...options, flags: 3 }));
-    const changed = new SimulatedDevice({ ...options, flags: 3, dirtyRate: 1e9 });
-    await sleep(3);
+    const clock = new VirtualClock();
+    const changed = new SimulatedDevice({ ...options, flags: 3, dirtyRate: 1e9, clock });
+    await clock.advance(3);
     const later = await saveAll(changed);
     expect(later.length).toBe(fresh.length);
     const spliced = concat([fresh.subarray(0, fresh.length - 24), later.subarray(later.length - 24)]);

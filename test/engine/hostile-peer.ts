@@ -56,7 +56,7 @@ export interface HostileSource {
 
 /**
  * Dials `main` and speaks a correct setup for `devices` (a configuration the destination agrees
- * with: no multifd, no switchover-ack unless `config` changes it), then hands over to `script`.
+ * with: no multifd unless `plan` says so, no switchover-ack, the commit protocol on), then hands over to `script`.
  */
 export async function hostileSource(
   dialer: Dialer,
@@ -66,7 +66,7 @@ export async function hostileSource(
 ): Promise<void> {
   const channel = await dialer.dial("main");
   try {
-    const config = buildConfig(globalThis.crypto.randomUUID(), false, plan, devices);
+    const config = buildConfig(globalThis.crypto.randomUUID(), { switchoverAck: false, commit: true }, plan, devices);
     await channel.write(concat(encodeFileHeader(), encodeConfiguration(config), encodeCommand(MainCommand.OPEN_RETURN_PATH)));
     const returnPath = new ChannelReader(channel, "return-path");
     await returnPath.next();

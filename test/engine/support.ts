@@ -8,11 +8,11 @@ import type { Acceptor, Dialer } from "../../src/transport/types.js";
 
 export const deviceName = (i: number): string => `0000:00:${(4 + i).toString(16).padStart(2, "0")}.0/vfio`;
 
-/** `count` source devices and matching destination devices (same options, so the setup check agrees). */
+/** `count` source devices and matching incoming destination devices (same options, so the setup check agrees). */
 export function simulatedPair(count: number, options: SimulatedDeviceOptions = {}): { sources: SimulatedDevice[]; destinations: SimulatedDevice[] } {
-  const make = (): SimulatedDevice[] =>
-    Array.from({ length: count }, (_, i) => new SimulatedDevice({ stateSize: 1 << 20, ...options, name: deviceName(i), seed: (options.seed ?? 1) + i }));
-  return { sources: make(), destinations: make() };
+  const make = (incoming: boolean): SimulatedDevice[] =>
+    Array.from({ length: count }, (_, i) => new SimulatedDevice({ stateSize: 1 << 20, ...options, name: deviceName(i), seed: (options.seed ?? 1) + i, incoming }));
+  return { sources: make(false), destinations: make(true) };
 }
 
 export interface Run {

@@ -87,7 +87,10 @@ describe("switchover-ack", () => {
   });
 });
 
-/** Plays a destination by hand: answers setup with the source's own configuration, then never acknowledges. */
+/**
+ * Plays a destination by hand: answers setup with the source's own configuration, then never
+ * acknowledges; at EOF reports itself loaded and calls `onEof` once the COMMIT arrives.
+ */
 async function silentDestination(channel: Channel, onEof: () => Promise<void>): Promise<void> {
   const decoder = new StreamDecoder({ kind: "main" });
   const buffer = new Uint8Array(1 << 20);
@@ -97,7 +100,8 @@ async function silentDestination(channel: Channel, onEof: () => Promise<void>): 
     decoder.push(buffer.slice(0, n));
     for (const r of decoder.records()) {
       if (r.type === "configuration") await channel.write(encodeReturnPath({ type: "config", json: r.json }));
-      if (r.type === "eof") return onEof();
+      if (r.type === "eof") await channel.write(encodeReturnPath({ type: "report", json: { status: "loaded" } }));
+      if (r.type === "command" && r.command === "COMMIT") return onEof();
     }
   }
 }
@@ -149,7 +153,7 @@ describe("a destination that never acknowledges", () => {
 
 /** Plays a source by hand up to the sections that `parts` writes. */
 async function handSource(channel: Channel, devices: Parameters<typeof describeDevices>[0], ack: boolean, parts: Uint8Array[]): Promise<void> {
-  const config = { version: 1, uuid: "00000000-0000-4000-8000-000000000000", capabilities: { returnPath: true, switchoverAck: ack, multifd: false, checksum: false }, multifdChannels: 2, configBlob: "length-delimited", devices: describeDevices(devices) };
+  const config = { version: 1, uuid: "00000000-0000-4000-8000-000000000000", capabilities: { returnPath: true, switchoverAck: ack, multifd: false, checksum: false, commit: true }, multifdChannels: 2, configBlob: "length-delimited", devices: describeDevices(devices) };
   await channel.write(encodeFileHeader());
   await channel.write(encodeConfiguration(config));
   await channel.write(encodeCommand(MainCommand.OPEN_RETURN_PATH));

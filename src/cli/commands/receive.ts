@@ -3,24 +3,35 @@ import { receive } from "../../engine/destination.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom } from "../migration-options.js";
 import { prepare } from "../command.js";
-import { DEVICE_OPTIONS, hostPort, MIGRATION_OPTIONS } from "../options.js";
+import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, TIMEOUT_OPTIONS, TIMEOUT_USAGE, timeoutsFrom } from "../options.js";
 import { printReport, sideReport } from "../report.js";
 import { destinationAcceptor, TLS_RECEIVE_OPTIONS, TLS_RECEIVE_USAGE, tlsFrom } from "../tls-options.js";
 
 const USAGE = `usage: vfio-migration receive --listen HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--json]
   ${TLS_RECEIVE_USAGE}
-Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), then waits for one migration.`;
+  ${TIMEOUT_USAGE} [--wait-timeout MS]
+Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), then waits for one
+migration (at most --wait-timeout, default 600000 ms). Exit status: 0 completed (the VM runs here),
+1 failed or cancelled (it does not), 2 usage.`;
 
-const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, ...TLS_RECEIVE_OPTIONS, listen: { type: "string" } } as const;
+const OPTIONS = {
+  ...DEVICE_OPTIONS,
+  ...MIGRATION_OPTIONS,
+  ...TLS_RECEIVE_OPTIONS,
+  ...TIMEOUT_OPTIONS,
+  listen: { type: "string" },
+  "wait-timeout": { type: "string", default: "600000" },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
   const prepared = await prepare(argv, OPTIONS, USAGE, (args) => ({
     listen: hostPort(args.listen, "listen"),
     tls: tlsFrom(args, "receive"),
-    devices: buildDevices(args),
+    devices: buildDevices(args, true),
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
+    timeouts: { ...timeoutsFrom(args), acceptTimeoutMs: milliseconds(args["wait-timeout"], "wait-timeout") },
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
@@ -37,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   process.stderr.write(`listening on ${acceptor.address.host}:${acceptor.address.port}\n`);
   try {
-    const result = await receive({ devices: setup.devices, acceptor, capabilities: setup.capabilities, multifd: setup.multifd, signal: controller.signal });
+    const result = await receive({ devices: setup.devices, acceptor, capabilities: setup.capabilities, multifd: setup.multifd, ...setup.timeouts, signal: controller.signal });
     return printReport(sideReport(result), json);
   } finally {
     process.off("SIGINT", onSignal);

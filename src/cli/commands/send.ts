@@ -4,7 +4,7 @@ import { capturingDialer } from "../capture.js";
 import { buildDevices } from "../devices.js";
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../migration-options.js";
 import { prepare } from "../command.js";
-import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, onOff } from "../options.js";
+import { DEVICE_OPTIONS, hostPort, milliseconds, MIGRATION_OPTIONS, onOff, TIMEOUT_OPTIONS, TIMEOUT_USAGE, timeoutsFrom } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, sideReport } from "../report.js";
 import { runReport } from "../report/write.js";
@@ -14,9 +14,12 @@ import { sourceDialer, TLS_SEND_OPTIONS, TLS_SEND_USAGE, tlsFrom } from "../tls-
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
   [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
   [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
-  ${TLS_SEND_USAGE} [--channel-threads on|off]`;
+  ${TLS_SEND_USAGE} [--channel-threads on|off]
+  ${TIMEOUT_USAGE}
+Exit status: 0 completed, 1 failed or cancelled (the source VM runs again), 2 usage,
+3 in doubt (the source VM stays stopped: check the destination before resuming it).`;
 
-const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, ...TLS_SEND_OPTIONS, connect: { type: "string" }, report: { type: "string" },
+const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, ...TLS_SEND_OPTIONS, ...TIMEOUT_OPTIONS, connect: { type: "string" }, report: { type: "string" },
   // Off by default: on the machines we measured, threads cost more CPU than they free (docs/BENCHMARKS.md).
   "channel-threads": { type: "string", default: "off" } } as const;
 
@@ -29,13 +32,14 @@ export async function run(argv: string[]): Promise<number> {
     capabilities: capabilitiesFrom(args),
     multifd: multifdFrom(args),
     tuning: sourceTuning(args),
+    timeouts: timeoutsFrom(args),
     cancelAfter: args["cancel-after"] === undefined ? undefined : milliseconds(args["cancel-after"], "cancel-after"),
     capture: args.capture,
     reportFile: args.report,
   }));
   if (prepared.exit !== undefined) return prepared.exit;
   const { json, setup } = prepared;
-  const { connect, tls, threads, devices, capabilities, multifd, tuning, cancelAfter, capture, reportFile } = setup;
+  const { connect, tls, threads, devices, capabilities, multifd, tuning, timeouts, cancelAfter, capture, reportFile } = setup;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   // SIGTERM (service managers, `kill`) is a request to stop like Ctrl-C: the cancel path, never a silent death.
@@ -46,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const trace = new TraceRecorder();
     const report = runReport(reportFile, trace, capturingDialer(sourceDialer(connect, tls, threads), capture), (p) => view.update(p));
-    const result = await migrate({ devices, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
+    const result = await migrate({ devices, dialer: report.dialer, trace, capabilities, multifd, ...tuning, ...timeouts, peerName: `${connect.host}:${connect.port}`, signal: controller.signal, onProgress: report.onProgress });
     view.stop();
     const own = sideReport(result);
     await report.write(own, `vfio-migration send ${argv.join(" ")}`);

@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     return {
       args,
       sources: buildDevices(args),
-      destinations: buildDevices(args),
+      destinations: buildDevices(args, true),
       multifd: multifdFrom(args),
       capabilities: capabilitiesFrom(args),
       tuning: sourceTuning(args),

@@ -56,7 +56,7 @@ export interface ReportMarker {
 }
 
 export interface ReportSummary {
-  readonly status: "completed" | "failed" | "cancelled";
+  readonly status: "completed" | "failed" | "cancelled" | "in-doubt";
   readonly error?: { readonly code: string; readonly message: string } | null;
   readonly setupMs?: number;
   readonly totalMs?: number;

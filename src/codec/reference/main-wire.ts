@@ -2,7 +2,7 @@
 // with `ptr` an offset into it and `out` the results slots: readers return the header's length,
 // 0 with out[0] = bytes needed, or -error with out[0] = the offset at fault.
 import {
-  COMMAND_LENGTHS, MAIN_COMMAND_MAX, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC,
+  COMMAND_LENGTHS, MAIN_COMMAND_MAX, MainCommand, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC,
   QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, VfioMarker,
 } from "../constants.js";
 import { HeaderError } from "../wire-wasm.js";
@@ -165,6 +165,14 @@ export function readTopLevelReference(bytes: Uint8Array, ptr: number, avail: num
 export function readVmDescriptionReference(bytes: Uint8Array, ptr: number, avail: number, max: number, out: Uint32Array): number {
   if (avail < 1) return needMore(out, 1, avail);
   out[1] = bytes[ptr];
+  if (out[1] === SectionType.COMMAND) {
+    if (avail < 5) return needMore(out, 5, avail);
+    out[2] = view(bytes).getUint16(ptr + 1);
+    out[3] = view(bytes).getUint16(ptr + 3);
+    if (out[2] !== MainCommand.COMMIT) return fail(out, HeaderError.UNKNOWN_COMMAND, 1);
+    if (out[3] !== 0) return fail(out, HeaderError.COMMAND_LENGTH, 3);
+    return 5;
+  }
   if (out[1] !== SectionType.VMDESCRIPTION) return fail(out, HeaderError.TRAILING_BYTES, 0);
   return readLengthDelimited(bytes, ptr, avail, max, out);
 }

@@ -53,4 +53,5 @@ export const WASM_CONSTANTS: ReadonlyArray<readonly [string, bigint]> = [
   ["ReturnPathType.SWITCHOVER_ACK", BigInt(ReturnPathType.SWITCHOVER_ACK)],
   ["ReturnPathType.CONFIG", BigInt(ReturnPathType.CONFIG)],
   ["ReturnPathType.REPORT", BigInt(ReturnPathType.REPORT)],
+  ["MainCommand.COMMIT", BigInt(MainCommand.COMMIT)],
 ];

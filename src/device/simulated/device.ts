@@ -13,6 +13,15 @@ import { Pacer } from "./pacer.js";
 import { ResumingStream } from "./resume-stream.js";
 import { SavingStream, type SavingSource } from "./save-stream.js";
 
+/**
+ * The generation every block of an incoming device starts at: a source's blocks start at 0 and
+ * would need 2^31 changes each to get here, so an incoming device's content (and digest) differs
+ * from every state a source reaches, and "digests equal" after a migration means the state moved.
+ */
+const INCOMING_GENERATION = 0x80000000;
+/** Mixed into an incoming device's config seed, for the same reason. */
+const INCOMING_CONFIG_TAG = 0x1dc0de5;
+
 export class SimulatedDevice implements MigratableDevice, PeerMember {
   readonly name: string;
   readonly instanceId: number;
@@ -52,7 +61,8 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     const { geometry } = resolved;
     this.pattern = new Pattern(resolved.seed, geometry);
     this.generations = new Uint32Array(geometry.count);
-    this.config = configBytes(resolved.seed, resolved.configSize);
+    if (resolved.incoming) this.generations.fill(INCOMING_GENERATION);
+    this.config = configBytes(resolved.incoming ? (resolved.seed ^ INCOMING_CONFIG_TAG) >>> 0 : resolved.seed, resolved.configSize);
     this.crcs = new Uint32Array(geometry.count);
     this.crcFor = new Uint32Array(geometry.count);
     this.stride = coprimeStride(geometry.count);

@@ -31,7 +31,8 @@ export interface SimulatedDeviceOptions {
   blockSize?: number;
   /**
    * Created to receive a migration, like a device of QEMU's `-incoming` VM: its workload (dirtying
-   * and peer-to-peer writes) stays idle until a state was resumed into it. Default false.
+   * and peer-to-peer writes) stays idle until a state was resumed into it, and its content differs
+   * from every state a source device reaches (so its digest does too). Default false.
    */
   incoming?: boolean;
   /** The time source of dirtying, pacing and load delays. Default the real clock. */

@@ -1,0 +1,193 @@
+// Runs one scenario: source and destination in one process on a VirtualClock over the simulated
+// network, with the faults the scenario drew, to the end; records what the guarantees are checked on.
+import { connectPeers, SimulatedDevice } from "../../device/index.js";
+import type { MigratableDevice } from "../../device/types.js";
+import { migrate } from "../../engine/source.js";
+import { receive } from "../../engine/destination.js";
+import type { MigrationResult } from "../../engine/result.js";
+import { VmRunState } from "../../engine/runstate.js";
+import { TraceRecorder } from "../../engine/trace.js";
+import { DeviceState } from "../../fsm/states.js";
+import { VirtualClock } from "../../virtual-clock.js";
+import { FaultyDevice } from "../device-faults.js";
+import { SimulatedNetwork, type Side } from "../network.js";
+import { Random } from "../random.js";
+import { linkOf, type Scenario } from "./scenario.js";
+
+/** A VM started or stopped (from its run-state callbacks), or its process crashed. */
+export interface VmEvent {
+  seq: number;
+  t: number;
+  side: Side;
+  kind: "run" | "stop" | "crash";
+}
+
+/** What happened to one side's devices, as the guarantees need it. */
+export interface DeviceEnd {
+  state: keyof typeof DeviceState;
+  digest: string | undefined;
+}
+
+export interface Outcome {
+  scenario: Scenario;
+  source: MigrationResult;
+  destination: MigrationResult;
+  /** Run, stop and crash instants of both VMs, in the order they happened. */
+  vm: VmEvent[];
+  running: { source: boolean; destination: boolean };
+  devices: { source: DeviceEnd[]; destination: DeviceEnd[] };
+  /** Both runs ended on their own ("settled"), or nothing was left to move them ("idle"), or virtual time ran out. */
+  ended: "settled" | "idle" | "limit";
+  /** The destination was still waiting when the source had ended; `stopped` says why the harness stopped it. */
+  destinationStopped?: "never-connected" | "hung";
+  /** Timers left on the clock once both ended. */
+  timersLeft: number;
+  /** Channels not closed once both ended. */
+  channelsOpen: number;
+  /** Virtual ms the run took. */
+  virtualMs: number;
+}
+
+/** The source's caller forces switchover after this long, like an operator facing a migration that does not converge. */
+const SWITCHOVER_BACKSTOP_MS = 30_000;
+/** How long the harness lets the destination end on its own after the source ended. */
+const DESTINATION_GRACE_MS = 20_000;
+/** Virtual time after which a run counts as hung. */
+const RUN_LIMIT_MS = 600_000;
+
+export const deviceName = (i: number): string => `0000:00:${(4 + i).toString(16).padStart(2, "0")}.0/vfio`;
+
+export async function runScenario(scenario: Scenario): Promise<Outcome> {
+  const clock = new VirtualClock();
+  const jitter = new Random(scenario.seed ^ 0x5eed5eed);
+  const network = new SimulatedNetwork({
+    clock,
+    random: () => jitter.next(),
+    link: (name, direction) => linkOf(scenario, name, direction),
+    connectDelayMs: (name) => scenario.connectDelayMs[name] ?? 0,
+  });
+  const makeDevices = (side: Side): SimulatedDevice[] =>
+    scenario.devices.map((d, i) => new SimulatedDevice({ ...d, name: deviceName(i), incoming: side === "destination", clock }));
+  const rawSources = makeDevices("source");
+  const rawDestinations = makeDevices("destination");
+  if (scenario.p2pWrites) {
+    connectPeers(rawSources);
+    connectPeers(rawDestinations);
+  }
+  const wrap = (side: Side, devices: SimulatedDevice[]): MigratableDevice[] =>
+    devices.map((d, i) => {
+      const faults = scenario.deviceFaults.filter((f) => f.side === side && f.device === i);
+      return faults.length ? new FaultyDevice(d, Object.assign({}, ...faults.map((f) => f.faults)), clock) : d;
+    });
+
+  const vm: VmEvent[] = [];
+  const record = (side: Side, kind: VmEvent["kind"]): void => {
+    vm.push({ seq: vm.length, t: clock.now(), side, kind });
+  };
+  // Registered before the sessions' handlers: first in a start's prepare pass (the VM counts as
+  // running from the first callback) and last in a stop's main pass (running until the last).
+  const vmOf = (side: Side, running: boolean): VmRunState => {
+    const state = new VmRunState({ running });
+    state.addHandler({
+      prepare: async (nowRunning) => {
+        if (nowRunning) record(side, "run");
+      },
+      change: async (nowRunning) => {
+        if (!nowRunning) record(side, "stop");
+      },
+    });
+    return state;
+  };
+  const sourceVm = vmOf("source", true);
+  const destinationVm = vmOf("destination", false);
+
+  const trace = new TraceRecorder(clock);
+  const stopSource = new AbortController();
+  const stopDestination = new AbortController();
+  const capabilities = { switchoverAck: scenario.switchoverAck };
+  const multifd = scenario.multifd;
+  const receiving = receive({ devices: wrap("destination", rawDestinations), acceptor: network.acceptor, vm: destinationVm, trace, clock, capabilities, multifd, signal: stopDestination.signal });
+  const migrating = migrate({
+    devices: wrap("source", rawSources),
+    dialer: network.dialer,
+    vm: sourceVm,
+    trace,
+    clock,
+    capabilities,
+    multifd,
+    downtimeLimitMs: scenario.downtimeLimitMs,
+    maxBandwidth: scenario.maxBandwidth,
+    switchoverBandwidth: scenario.switchoverBandwidth,
+    signal: stopSource.signal,
+  });
+
+  // The callers' actions on the clock; cleared once the runs end, so they leave nothing behind.
+  const timers = [clock.setTimeout(() => migrating.switchoverNow(), SWITCHOVER_BACKSTOP_MS)];
+  if (scenario.switchoverNowAtMs !== undefined) timers.push(clock.setTimeout(() => migrating.switchoverNow(), scenario.switchoverNowAtMs));
+  if (scenario.cancelAtMs !== undefined) timers.push(clock.setTimeout(() => stopSource.abort(), scenario.cancelAtMs));
+  const { crash } = scenario;
+  if (crash) {
+    timers.push(
+      clock.setTimeout(() => {
+        record(crash.side, "crash");
+        network.crash(crash.side);
+        // A dead process's session stops with it; what it does after this instant does not count.
+        (crash.side === "source" ? stopSource : stopDestination).abort();
+      }, crash.atMs),
+    );
+  }
+  let destinationStopped: Outcome["destinationStopped"];
+  const sourceDone = migrating.then(() => {
+    timers.push(
+      clock.setTimeout(() => {
+        destinationStopped = network.channels.length === 0 ? "never-connected" : "hung";
+        stopDestination.abort();
+      }, DESTINATION_GRACE_MS),
+    );
+  });
+  const both = Promise.all([migrating, receiving, sourceDone]);
+  const ended = await clock.run(both, RUN_LIMIT_MS);
+  if (ended !== "settled") {
+    // Hung: stop both so the next seed starts clean; the guarantee check reports it.
+    stopSource.abort();
+    stopDestination.abort();
+    for (const c of network.channels) c.dialed.destroy();
+    await clock.run(both, RUN_LIMIT_MS);
+  }
+  const [source, destination] = await both;
+  for (const timer of timers) clock.clearTimeout(timer);
+  await network.acceptor.close();
+  let open = 0;
+  for (const c of network.channels) {
+    for (const end of [c.dialed, c.accepted]) {
+      let closed = false;
+      void end.closed.then(() => (closed = true));
+      await clock.settle();
+      if (!closed) open++;
+    }
+  }
+  await clock.settle();
+  return {
+    scenario,
+    source,
+    destination,
+    vm,
+    running: { source: sourceVm.running, destination: destinationVm.running },
+    devices: { source: rawSources.map(deviceEnd), destination: rawDestinations.map(deviceEnd) },
+    ended,
+    destinationStopped,
+    timersLeft: clock.pendingTimers,
+    channelsOpen: open,
+    virtualMs: clock.now(),
+  };
+}
+
+function deviceEnd(device: SimulatedDevice): DeviceEnd {
+  let digest: string | undefined;
+  try {
+    digest = device.digest();
+  } catch (err) {
+    digest = `error: ${(err as Error).message}`;
+  }
+  return { state: DeviceState[device.state] as keyof typeof DeviceState, digest };
+}

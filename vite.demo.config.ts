@@ -1,4 +1,4 @@
-// `npm run build:demo`: the browser demo in demo/ built to dist/demo/ (index.html plus assets, relative
+// `npm run build:demo`: the browser demo in demo/ built to site/demo/ (outside dist/, so it is never packed) (index.html plus assets, relative
 // paths so any static HTTP server can serve it). Source and destination run in module Web Workers.
 import { builtinModules } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -30,7 +30,7 @@ export default defineConfig({
   plugins: [rejectNodeBuiltins()],
   worker: { format: "es", plugins: () => [rejectNodeBuiltins()] },
   build: {
-    outDir: fileURLToPath(new URL("./dist/demo", import.meta.url)),
+    outDir: fileURLToPath(new URL("./site/demo", import.meta.url)),
     emptyOutDir: true,
     target: "es2022",
     reportCompressedSize: false,

@@ -17,3 +17,4 @@ export {
   writeMarkerLength, writeReturnPath, writeMultifdHello, readFileHeader, readTopLevel, readVmDescription, readMarker,
   readEndOfState, readConfigLength, readFooter, readReturnPath, readMultifdHello,
 } from "./main-wire";
+export { xxh3, xxh3Reset, xxh3Blocks, xxh3Final } from "./xxh3";

@@ -1,6 +1,8 @@
 // Both workers' results into what the CLI's `simulate` prints (`--json`) and the timeline report.
-import { simulateReport, type CliReport } from "../src/cli/report.js";
-import { renderReport, reportData, type MigrationResult, type TraceEntry } from "../src/index.js";
+import { simulateReport } from "../src/cli/report.js";
+import type { CliReport } from "../src/report/result.js";
+import type { MigrationResult, TraceEntry } from "../src/index.js";
+import { renderReport, reportData } from "../src/report/index.js";
 import type { DoneMessage, PlainResult } from "./protocol.js";
 
 /** One trace of both sides on the source's clock, in time order, numbered again. */

@@ -1,5 +1,5 @@
 // Messages between the demo page and its two workers. Everything here survives structured cloning.
-import type { PendingSample, ReportChannel } from "../src/cli/report/index.js";
+import type { PendingSample, ReportChannel } from "../src/report/index.js";
 import type { MigrationProgress, MigrationResult, TraceEvent } from "../src/index.js";
 
 export type Side = "source" | "destination";

@@ -1,6 +1,7 @@
 // The source end of the demo in a Web Worker: simulated devices, `migrate()` over MessagePort channels.
 import { capabilitiesFrom, multifdFrom, sourceTuning } from "../src/cli/migration-options.js";
-import { messagePortDialer, migrate, RunRecorder } from "../src/index.js";
+import { messagePortDialer, migrate } from "../src/index.js";
+import { RunRecorder } from "../src/report/index.js";
 import { hostSide } from "./worker-host.js";
 
 hostSide("source", async ({ args, devices, trace, port, onProgress, signal }) => {

@@ -1,6 +1,6 @@
 // The demo page's live view: per side the phase, a progress bar and a few figures.
 import type { MigrationProgress } from "../src/engine/index.js";
-import { formatBytes, formatMs } from "../src/cli/report/format.js";
+import { formatBytes, formatMs } from "../src/report/format.js";
 function part(side: MigrationProgress["side"], selector: string): HTMLElement {
   return document.querySelector<HTMLElement>(`#${side} ${selector}`)!;
 }

@@ -1,6 +1,7 @@
 // What both demo workers do around their end of the migration: settings, devices, trace, messages.
 import { buildDevices } from "../src/cli/devices.js";
-import { init, TraceRecorder, type MigratableDevice, type MigrationProgress, type MigrationResult, type PendingSample, type ReportChannel } from "../src/index.js";
+import { init, TraceRecorder, type MigratableDevice, type MigrationProgress, type MigrationResult } from "../src/index.js";
+import type { PendingSample, ReportChannel } from "../src/report/index.js";
 import { plainResult, type CancelMessage, type RunMessage, type Side, type WorkerMessage } from "./protocol.js";
 import { demoArgs, type DemoArgs } from "./settings.js";
 

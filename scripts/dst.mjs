@@ -12,6 +12,7 @@ const { values } = parseArgs({
     from: { type: "string", default: "1" },
     seed: { type: "string" },
     verbose: { type: "boolean", default: false },
+    "max-seconds": { type: "string" },
   },
 });
 const integer = (text, name) => {
@@ -38,14 +39,21 @@ const from = integer(values.from, "from");
 const count = integer(values.seeds ?? "200", "seeds");
 const tally = new Tally();
 const started = performance.now();
-for (let seed = from; seed < from + count; seed++) {
+// A long sweep may be given a wall-time budget: it stops after the seed that crosses it and says how far it got.
+const budgetMs = values["max-seconds"] === undefined ? Infinity : integer(values["max-seconds"], "max-seconds") * 1000;
+let last = from - 1;
+for (let seed = from; seed < from + count && performance.now() - started < budgetMs; seed++) {
+  last = seed;
+  const seedStarted = performance.now();
   const result = await runSeed(seed);
   tally.add(result);
-  if (values.verbose) console.log(describeRun(result));
+  if (values.verbose) console.log(`${describeRun(result)} (${Math.round(performance.now() - seedStarted)} ms wall)`);
   if (result.violations.length) console.log(describeFailure(result));
   if ((seed - from + 1) % 1000 === 0) console.error(`dst: ${seed - from + 1} seeds, ${Math.round((performance.now() - started) / 1000)} s`);
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(`seeds ${from}..${from + count - 1} in ${seconds.toFixed(1)} s wall (${((seconds * 1000) / Math.max(1, count)).toFixed(1)} ms per seed), node ${process.version}`);
+const ran = last - from + 1;
+const stopped = ran < count ? ` (stopped by --max-seconds after ${ran} of ${count})` : "";
+console.log(`seeds ${from}..${last} in ${seconds.toFixed(1)} s wall (${((seconds * 1000) / Math.max(1, ran)).toFixed(1)} ms per seed)${stopped}, node ${process.version}`);
 console.log(tally.report());
 process.exit(tally.violated.size ? 1 : 0);

@@ -37,6 +37,10 @@ const CAPTURES = [
     name: "pc-multifd-zlib", machine: "pc", ran: false, transport: "tcp",
     capabilities: { multifd: true }, parameters: { "multifd-channels": 2, "multifd-compression": "zlib" },
   },
+  {
+    name: "pc-multifd-zstd", machine: "pc", ran: false, transport: "tcp",
+    capabilities: { multifd: true }, parameters: { "multifd-channels": 2, "multifd-compression": "zstd" },
+  },
   { name: "pc-return-path", machine: "pc", ran: false, transport: "tcp", capabilities: { "return-path": true } },
   { name: "pc-postcopy-ram", machine: "pc", ran: false, transport: "tcp", capabilities: { "postcopy-ram": true } },
 ];

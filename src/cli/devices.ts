@@ -1,5 +1,6 @@
 // Simulated devices from the command line's device options; both ends build the same set.
 import { connectPeers, MttyDevice, SimulatedDevice } from "../device/index.js";
+import { deviceName } from "../device/simulated/names.js";
 import type { MigratableDevice } from "../device/types.js";
 import { integer, milliseconds, optionalSize, parseFlags, usageError } from "./options.js";
 import { parseSize } from "./sizes.js";
@@ -18,10 +19,7 @@ export interface DeviceArgs {
   seed: string;
 }
 
-/** PCI-style ids like QEMU's: 0000:00:04.0/vfio, 0000:00:05.0/vfio, ... */
-export function deviceName(index: number): string {
-  return `0000:00:${(4 + index).toString(16).padStart(2, "0")}.0/vfio`;
-}
+export { deviceName };
 
 /** The largest state one simulated device may have (the issue's 2 GiB). */
 const MAX_STATE_BYTES = 2 * 1024 ** 3;

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, string> = {
   simulate: "simulate [options]                run a migration of simulated devices in one process",
   send: "send --connect HOST:PORT [options]  migration source",
   receive: "receive --listen HOST:PORT [options] migration destination",
+  plan: "plan --link-bandwidth R [options]  predict downtime for each combination of settings",
 };
 
 function usage(): string {

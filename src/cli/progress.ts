@@ -3,7 +3,7 @@
 // shows why a migration has not switched over. It never touches stdout, so it goes along with --json.
 import cliProgress from "cli-progress";
 import type { MigrationProgress } from "../engine/result.js";
-import { formatBytes } from "./report/format.js";
+import { formatBytes } from "../report/format.js";
 
 export interface ProgressView {
   update(progress: MigrationProgress): void;

@@ -2,22 +2,8 @@
 import { flagNames } from "../engine/config.js";
 import type { MigrationResult } from "../engine/result.js";
 import type { TraceEntry } from "../engine/trace.js";
-import { formatBytes } from "./report/format.js";
-
-export interface CliReport {
-  status: MigrationResult["status"];
-  /** One line: what happened to the VM on this side, and what to do (send and receive). */
-  outcome?: string;
-  /** The outcome was learnt over a recovery connection after the main one broke. */
-  recovered?: boolean;
-  error: { code: string; message: string } | null;
-  setupMs: number;
-  totalMs: number;
-  downtimeMs: number | null;
-  bytes: { main: number; multifd: number[] };
-  devices: { name: string; flags: string; sourceDigest: string | null; destinationDigest: string | null; finalState: string }[];
-  trace: Omit<TraceEntry, "t">[];
-}
+import { formatBytes } from "../report/format.js";
+import type { CliReport } from "../report/result.js";
 
 /** The trace as issue 4's `--json` has it: seq, side, device, state (times stay in the library's result). */
 function jsonTrace(entries: readonly TraceEntry[]): CliReport["trace"] {
@@ -28,7 +14,7 @@ const ms = (x: number): number => Math.round(x * 10) / 10;
 
 function errorOf(r: MigrationResult | undefined): CliReport["error"] {
   const e = r?.error;
-  return e ? { code: (e as { code?: string }).code ?? "ERR_MIGRATION_FAILED", message: e.message } : null;
+  return e ? { code: e.code, message: e.message } : null;
 }
 
 /**

@@ -34,6 +34,31 @@ export class ByteQueue {
     return out;
   }
 
+  /** The first chunk and where its unconsumed bytes start, for readers that walk it directly. */
+  get front(): { chunk: Uint8Array | undefined; head: number } {
+    return { chunk: this.chunks[0], head: this.head };
+  }
+
+  /** `n` bytes starting `offset` ahead of the position (offset + n <= length), contiguous, not consumed. */
+  peekAt(offset: number, n: number): Uint8Array {
+    let at = this.head + offset;
+    for (const [i, chunk] of this.chunks.entries()) {
+      if (at < chunk.length) {
+        if (chunk.length - at >= n) return chunk.subarray(at, at + n);
+        const out = new Uint8Array(n);
+        let filled = 0;
+        for (let j = i; filled < n; j++, at = 0) {
+          const take = Math.min(n - filled, this.chunks[j].length - at);
+          out.set(this.chunks[j].subarray(at, at + take), filled);
+          filled += take;
+        }
+        return out;
+      }
+      at -= chunk.length;
+    }
+    return new Uint8Array(0);
+  }
+
   /** Copies the first `n` bytes (n <= length) into `target` at `offset`, without consuming them. */
   copyTo(target: Uint8Array, offset: number, n: number): void {
     let filled = 0;

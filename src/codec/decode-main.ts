@@ -72,6 +72,24 @@ export class MainStreamParser {
     return this.state.at === "after-eof" || this.state.at === "done";
   }
 
+  /**
+   * Reads the VFIO payload of section `sectionId` whose header another reader consumed (the inspector,
+   * which reads every section kind): it is done when `expecting` turns to "footer".
+   */
+  enterPayload(sectionId: number): void {
+    this.sections.add(sectionId);
+    this.state = { at: "payload", sectionId };
+  }
+
+  /**
+   * Continues a stream whose header and CONFIGURATION another reader consumed (the inspector), with the
+   * checks that CONFIGURATION turned on.
+   */
+  resumeAfterConfiguration(configuration: unknown, offset: number): void {
+    this.check = checkOf(configuration, offset, this.subject);
+    this.state = { at: "top", started: true };
+  }
+
   /** Where the parser is, for a truncation error. */
   get expecting(): string {
     return this.state.at;

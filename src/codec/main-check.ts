@@ -45,21 +45,14 @@ export class RunningCheck {
 }
 
 /**
- * The main-channel check for a negotiated checksum: none for false, "none" or absent; a running
- * CRC32C for true or any algorithm ("crc32c", "xxh3": a running check needs an incremental
- * algorithm, and the main channel's one stream runs far below CRC32C's speed); null for anything else.
+ * The check a CONFIGURATION (our setup config, JSON) turns on: its `capabilities.checksum`, true,
+ * "crc32c" or "xxh3" for a running CRC32C (the main channel's check is CRC32C whichever algorithm the
+ * multifd packets use), false, "none" or absent for none. Anything else is refused at `offset`.
  */
-export function mainCheck(checksum: unknown): RunningCheck | undefined | null {
-  if (checksum === undefined || checksum === false || checksum === "none") return undefined;
-  if (checksum === true || checksum === "crc32c" || checksum === "xxh3") return new RunningCheck("crc32c");
-  return null;
-}
-
-/** The check a CONFIGURATION (our setup config, JSON) turns on: that of its `capabilities.checksum`. */
 export function checkOf(configuration: unknown, offset: number, subject?: string): RunningCheck | undefined {
   const capabilities = (configuration as { capabilities?: { checksum?: unknown } } | null)?.capabilities;
   const checksum = typeof capabilities === "object" && capabilities !== null ? capabilities.checksum : undefined;
-  const check = mainCheck(checksum);
-  if (check === null) throw new WireFormatError("ERR_WIRE_UNKNOWN_CHECKSUM", `CONFIGURATION asks for checksum ${JSON.stringify(checksum)}, which we do not speak`, offset, subject);
-  return check;
+  if (checksum === undefined || checksum === false || checksum === "none") return undefined;
+  if (checksum === true || checksum === "crc32c" || checksum === "xxh3") return new RunningCheck("crc32c");
+  throw new WireFormatError("ERR_WIRE_UNKNOWN_CHECKSUM", `CONFIGURATION asks for checksum ${JSON.stringify(checksum)}, which we do not speak`, offset, subject);
 }

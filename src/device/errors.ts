@@ -22,6 +22,7 @@ export type DeviceErrorCode =
   | "ERR_DEVICE_DATA_OVERFLOW"
   | "ERR_DEVICE_LOST_DMA"
   | "ERR_DEVICE_CONFIG"
+  | "ERR_DEVICE_FAILED"
   | "ERR_DEVICE_FAULT";
 
 /**

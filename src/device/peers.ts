@@ -3,8 +3,9 @@
 // the effect of the order of stops is deterministic: a write that reaches a peer already stopped
 // (STOP, STOP_COPY), resuming or failed is lost, and the loss shows in verification and digests.
 import { DeviceState } from "../fsm/states.js";
+import type { SimulatedDevice } from "./simulated/device.js";
 
-/** What the group needs of a member. */
+/** What the group needs of a member. @internal */
 export interface PeerMember {
   readonly name: string;
   readonly state: DeviceState;
@@ -17,6 +18,7 @@ export interface PeerMember {
   joinGroup(group: PeerGroup): void;
 }
 
+/** @internal */
 export class PeerGroup {
   constructor(readonly members: readonly PeerMember[]) {}
 
@@ -40,8 +42,8 @@ export function losesPeerWrites(state: DeviceState): boolean {
 }
 
 /** Makes `devices` peers of each other (replacing any earlier group of theirs). */
-export function connectPeers(devices: readonly PeerMember[]): PeerGroup {
-  const group = new PeerGroup([...devices]);
-  for (const device of devices) device.joinGroup(group);
-  return group;
+export function connectPeers(devices: readonly SimulatedDevice[]): void {
+  const members: readonly PeerMember[] = devices;
+  const group = new PeerGroup(members);
+  for (const member of members) member.joinGroup(group);
 }

@@ -1,5 +1,6 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeReturnPath, type MainRecord, type ReturnPathMessage } from "../codec/index.js";
 import { realClock, type Clock } from "../clock.js";
 import { DeviceState } from "../fsm/states.js";
@@ -68,7 +69,7 @@ class DestinationSession {
   #ackSent = false;
   #returnPathOpen = false;
   readonly #approved = new Set<VfioLoadHandler>();
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #receiver: MultifdReceiver | undefined;
   /** Sorts incoming connections into the main channel and multifd channels; closed when the session ends. */
   #incoming: IncomingChannels | undefined;
@@ -483,7 +484,7 @@ class DestinationSession {
     });
   }
 
-  #result(status: MigrationResult["status"], error: Error | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
+  #result(status: MigrationResult["status"], error: VfioMigrationError | undefined, setupMs: number, start: number, digests: (string | undefined)[]): MigrationResult {
     return {
       side: "destination",
       status,

@@ -45,8 +45,8 @@ export class MainWriter {
     this.#unitCheck = check;
   }
 
-  /** Ends the checks: what follows (after EOF) goes as it is. */
-  endChecks(): void {
+  /** EOF is the last unit checked: what follows it (COMMIT) goes out as it is, as the parser reads it. */
+  stopChecks(): void {
     this.#unitCheck = undefined;
   }
 

@@ -1,3 +1,4 @@
+import type { VfioMigrationError } from "../errors.js";
 import type { DeviceState } from "../fsm/states.js";
 import type { DeviceLoadProgress } from "./multifd/load.js";
 import type { TraceEntry } from "./trace.js";
@@ -50,7 +51,8 @@ export interface DeviceResult {
 export interface MigrationResult {
   side: "source" | "destination";
   status: MigrationStatus;
-  error: Error | undefined;
+  /** Why the migration failed or was cancelled (`error.code` is listed in docs/errors.md); undefined if completed. */
+  error: VfioMigrationError | undefined;
   setupMs: number;
   totalMs: number;
   /** From stopping the source VM until the destination VM runs (source: until SHUT arrives); undefined if not completed. */

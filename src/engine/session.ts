@@ -62,9 +62,10 @@ export function failureStatus(err: unknown, cancel: Cancellation): MigrationStat
   return cancel.aborted || (isVfioMigrationError(err) && err.code === "ERR_MIGRATION_CANCELLED") ? "cancelled" : "failed";
 }
 
-/** Wraps anything thrown into an Error (the result carries an Error). */
-export function asError(err: unknown): Error {
-  return err instanceof Error ? err : new VfioMigrationError("ERR_MIGRATION_FAILED", String(err));
+/** Our typed error as is; anything else thrown wrapped (kept as `cause`), so results always carry a code. */
+export function asError(err: unknown): VfioMigrationError {
+  if (isVfioMigrationError(err)) return err;
+  return new VfioMigrationError("ERR_MIGRATION_FAILED", err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 export function deviceResults(

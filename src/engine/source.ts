@@ -1,8 +1,8 @@
 // The source session: QEMU's migration thread (migration.c) over our channels.
+import type { VfioMigrationError } from "../errors.js";
 import { encodeCommand, encodeConfiguration, encodeEof, MainCommand, writeFileHeader, type ReturnPathMessage } from "../codec/index.js";
-import { realClock, type Clock } from "../clock.js";
 import { setDeviceState } from "../device/index.js";
-import { mainCheck } from "../codec/main-check.js";
+import { RunningCheck } from "../codec/main-check.js";
 import { DeviceState, MigrationFlags } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
 import { buildConfig, compareConfigs, parseConfig, type SetupConfig } from "./config.js";
@@ -39,6 +39,7 @@ import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
 import { WatchedChannel } from "./stall-watch.js";
+import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
 
@@ -86,9 +87,9 @@ class SourceSession {
   #rate: RateLimiter;
   #pending = 0;
   #peerReport: DestinationReport | undefined;
-  #peerError: Error | undefined;
+  #peerError: VfioMigrationError | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #multifdChannels: Channel[] = [];
   #sender: MultifdSender | undefined;
   #multifdReport: MultifdSendReport | undefined;
@@ -164,8 +165,7 @@ class SourceSession {
         w.putWith(8, writeFileHeader);
         w.put(encodeConfiguration(config));
         // Everything after CONFIGURATION is covered when a checksum is negotiated (a mismatch fails at setup anyway).
-        const check = mainCheck(this.#plan.checksum);
-        if (check) w.startChecks(check);
+        if (this.#plan.checksum !== "none") w.startChecks(new RunningCheck("crc32c"));
         w.put(encodeCommand(MainCommand.OPEN_RETURN_PATH));
         await Promise.race([w.flush(), setupDeadline.expired]);
         const differences = compareConfigs(config, await Promise.race([this.#waitPeer(peerConfig), setupDeadline.expired]));
@@ -205,7 +205,7 @@ class SourceSession {
       for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
       // EOF is the last checked unit (wire-format 5.4): COMMIT and anything after it go unchecked.
-      w.endChecks();
+      w.stopChecks();
       await w.drain();
       this.#multifdReport = await multifd;
       // Everything is sent: the destination sees an orderly end on each multifd channel.
@@ -430,7 +430,7 @@ class SourceSession {
   }
 
   /** The return path ended or failed: anything still waiting on the peer fails with this. */
-  #peerGone(err: Error): void {
+  #peerGone(err: VfioMigrationError): void {
     if (this.#phase === "completed") return;
     this.#peerError ??= err;
     this.#waker.wake();
@@ -502,7 +502,7 @@ class SourceSession {
 
   #result(
     status: MigrationResult["status"],
-    error: Error | undefined,
+    error: VfioMigrationError | undefined,
     setupMs: number,
     start: number,
     downtimeMs: number | undefined,
@@ -527,8 +527,8 @@ class SourceSession {
  * Our own error names the cause unless it is only the symptom of the destination failing (the
  * channel reset or closed under us): then the destination's report says why.
  */
-function preferPeerError(own: Error, peer: Error | undefined): Error {
+function preferPeerError(own: VfioMigrationError, peer: VfioMigrationError | undefined): VfioMigrationError {
   if (!peer) return own;
-  const code = (own as { code?: string }).code ?? "";
+  const code = own.code;
   return /^ERR_CHANNEL_/.test(code) || code === "ERR_PEER_CLOSED" || code === "ERR_PEER_FAILED" || code === "ERR_WIRE_TRUNCATED" ? peer : own;
 }

@@ -1,7 +1,9 @@
 import { DeviceState } from "../fsm/states.js";
 import { ForwardingDevice } from "../device/forwarding.js";
-import type { MigratableDevice } from "../device/types.js";
+import type { MigratableDevice, PrecopyInfo } from "../device/types.js";
 import { realClock, type Clock } from "../clock.js";
+import { DeviceError } from "../device/errors.js";
+import { isVfioMigrationError } from "../errors.js";
 
 export type Side = "source" | "destination";
 
@@ -101,6 +103,43 @@ export class TracedDevice extends ForwardingDevice {
       this.#observe();
     }
   }
+
+  override read(buf: Uint8Array): Promise<number> {
+    return super.read(buf).catch(this.#named);
+  }
+  override write(bytes: Uint8Array): Promise<void> {
+    return super.write(bytes).catch(this.#named);
+  }
+  override precopyInfo(): PrecopyInfo {
+    try {
+      return super.precopyInfo();
+    } catch (err) {
+      return this.#named(err);
+    }
+  }
+  override stopCopySize(): number | undefined {
+    try {
+      return super.stopCopySize();
+    } catch (err) {
+      return this.#named(err);
+    }
+  }
+  override saveConfig(): Uint8Array {
+    try {
+      return super.saveConfig();
+    } catch (err) {
+      return this.#named(err);
+    }
+  }
+  override loadConfig(blob: Uint8Array): Promise<void> {
+    return super.loadConfig(blob).catch(this.#named);
+  }
+
+  /** A device's own error (not one of ours) becomes ERR_DEVICE_FAILED, named after the device, the original as `cause`. */
+  readonly #named = (err: unknown): never => {
+    if (isVfioMigrationError(err)) throw err;
+    throw new DeviceError("ERR_DEVICE_FAILED", this.name, err instanceof Error ? err.message : String(err), { cause: err });
+  };
 
   #observe(): void {
     const now = this.state;

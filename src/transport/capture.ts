@@ -1,3 +1,8 @@
+/**
+ * `vfio-migration/capture`: Writes what a channel carries, in each direction, to files (Node), for `inspect` and for tests.
+ *
+ * @module vfio-migration/capture
+ */
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import type { Channel } from "./types.js";

@@ -10,4 +10,4 @@ export {
   type MessagePortChannelOptions,
   type PortLike,
 } from "./message-port.js";
-export { shapeChannel, shapeDialer, type LinkShape } from "./shaped.js";
+export { shapeChannel, shapeDialer, Wire, type LinkShape } from "./shaped.js";

@@ -1,5 +1,5 @@
 import { realClock, type Clock } from "../clock.js";
-import type { Channel, Dialer } from "./types.js";
+import type { Acceptor, Channel, Dialer } from "./types.js";
 import { ChannelError, destroyedError } from "./errors.js";
 
 /** How a shaped link treats what is written into it (the write direction of the wrapped channel). */
@@ -19,8 +19,23 @@ export interface LinkShape {
   /** Hold the link for `stallMs` once this many bytes went through (a stall; Infinity = never resumes). */
   stallAtByte?: number;
   stallMs?: number;
+  /** A wire this channel shares with others: its bandwidth (not `bandwidth`) caps them all together. */
+  wire?: Wire;
   /** Time source for pacing and latency; default the real one. A simulation passes a VirtualClock. */
   clock?: Clock;
+}
+
+/**
+ * One physical link that several channels cross (a migration's main and multifd channels share one
+ * NIC): channels shaped with the same Wire take turns at its bandwidth instead of each having its own.
+ */
+export class Wire {
+  /** When the wire is free for the next slice, on the channels' clock. @internal */
+  nextSendAt = 0;
+
+  constructor(readonly bandwidth: number) {
+    if (!(bandwidth >= 0)) throw new RangeError(`wire bandwidth must not be negative, got ${bandwidth}`);
+  }
 }
 
 interface Queued {
@@ -42,7 +57,9 @@ class ShapedChannel implements Channel {
   private lineBytes = 0;
   private readonly lineLimit: number;
   private forwarded = 0;
-  private nextSendAt = 0;
+  /** This channel's own pacing, or the wire it shares. */
+  private readonly pacing: { nextSendAt: number };
+  private readonly bandwidth: number;
   private lastDue = -Infinity;
   private stalled = false;
   /** Aborted on failure: ends any wait of the pump, so a dead link leaves no timer behind. */
@@ -58,12 +75,19 @@ class ShapedChannel implements Channel {
     private readonly inner: Channel,
     private readonly shape: LinkShape,
   ) {
-    const bandwidth = shape.bandwidth ?? 0;
+    const bandwidth = shape.wire?.bandwidth ?? shape.bandwidth ?? 0;
+    this.bandwidth = bandwidth;
+    this.pacing = shape.wire ?? { nextSendAt: 0 };
     if (bandwidth < 0 || (shape.latencyMs ?? 0) < 0 || (shape.jitterMs ?? 0) < 0 || (shape.stallMs ?? 0) < 0) {
       throw new RangeError(`${inner.name}: bandwidth, latency, jitter and stall must not be negative`);
     }
     this.lineLimit = BASE_LINE_BYTES + (bandwidth * (shape.latencyMs ?? 0)) / 1000;
     this.clock = shape.clock ?? realClock;
+    // The peer reset the connection while bytes were still on the line (e.g. held by a stall): the
+    // writer learns it, as a TCP sender does from the peer's RST.
+    void inner.closed.then(() => {
+      if (this.lineBytes > 0) this.fail(new ChannelError("ERR_CHANNEL_RESET", this.name, "peer reset the connection"));
+    });
   }
 
   get name(): string {
@@ -130,10 +154,10 @@ class ShapedChannel implements Channel {
     try {
       while (this.line.length > 0 && !this.failure) {
         const head = this.line[0];
-        const wait = Math.max(head.due, this.nextSendAt) - this.clock.now();
-        if (wait > 0) await this.sleep(wait);
+        const due = head.due - this.clock.now();
+        if (due > 0) await this.sleep(due);
         if (this.failure) return;
-        const bandwidth = this.shape.bandwidth ?? 0;
+        const bandwidth = this.bandwidth;
         const sliceLength = bandwidth > 0 ? Math.max(MIN_SLICE, Math.floor(bandwidth / 100)) : head.bytes.length;
         let slice = head.bytes.subarray(0, Math.min(sliceLength, head.bytes.length));
         const stallAt = this.stalled ? undefined : this.shape.stallAtByte;
@@ -145,13 +169,18 @@ class ShapedChannel implements Channel {
         if (stallAt !== undefined && stallAt < this.forwarded + slice.length) slice = slice.subarray(0, stallAt - this.forwarded);
         const cut = this.shape.dropAfterBytes !== undefined && this.forwarded + slice.length >= this.shape.dropAfterBytes;
         if (cut) slice = slice.subarray(0, this.shape.dropAfterBytes! - this.forwarded);
+        // Reserve the slice's time on the link before waiting, so channels sharing a wire take turns.
+        const start = Math.max(this.pacing.nextSendAt, this.clock.now());
+        if (bandwidth > 0) this.pacing.nextSendAt = start + (slice.length * 1000) / bandwidth;
+        const wait = start - this.clock.now();
+        if (wait > 0) await this.sleep(wait);
+        if (this.failure) return;
         this.corrupt(slice);
         if (slice.length > 0) await this.inner.write(slice);
         this.forwarded += slice.length;
         if (cut) {
           return this.fail(new ChannelError("ERR_CHANNEL_FAULT", this.name, `injected fault: link dropped after ${this.forwarded} bytes`));
         }
-        if (bandwidth > 0) this.nextSendAt = Math.max(this.nextSendAt, this.clock.now()) + (slice.length * 1000) / bandwidth;
         head.bytes = head.bytes.subarray(slice.length);
         if (head.bytes.length === 0) this.line.shift();
         this.lineBytes -= slice.length;

@@ -1,3 +1,8 @@
+/**
+ * `vfio-migration/tcp`: Channels over TCP (Node): `tcpConnect()` dials, `tcpListen()` accepts.
+ *
+ * @module vfio-migration/tcp
+ */
 import * as net from "node:net";
 import type { Acceptor, Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";

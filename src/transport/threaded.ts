@@ -1,3 +1,8 @@
+/**
+ * `vfio-migration/threads`: Each channel's TCP or TLS socket on a worker thread of its own (Node, opt-in).
+ *
+ * @module vfio-migration/threads
+ */
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { Channel, Dialer } from "./types.js";
 import { ChannelError, abortedError } from "./errors.js";

@@ -1,3 +1,8 @@
+/**
+ * `vfio-migration/tls`: Channels over TLS (Node): `tlsConnect()` dials, `tlsListen()` accepts; certificates and mutual auth.
+ *
+ * @module vfio-migration/tls
+ */
 import * as tls from "node:tls";
 import { isIP, type Socket } from "node:net";
 import { realClock, type Clock } from "../clock.js";

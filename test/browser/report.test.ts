@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderReport } from "../../src/cli/report/index.js";
+import { renderReport } from "../../src/report/index.js";
 import { exampleReport } from "../cli/report-example.js";
 
 /** Renders the report into an isolated iframe, as a browser opening the file would. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -24,6 +24,15 @@ describe("inspect reads what simulate --capture wrote", () => {
     expect(records.filter((r) => r.type === "start").map((r) => r.idstr)).toEqual(["0000:00:04.0/vfio", "0000:00:05.0/vfio"]);
     expect(records.some((r) => r.command === "SWITCHOVER_START")).toBe(true);
     expect(records.slice(-2).map((r) => r.command ?? r.type)).toEqual(["eof", "COMMIT"]);
+
+    // With a checksum negotiated every unit of the main channel carries a check, and inspect verifies them.
+    const bytes = readFileSync(join(dir, "main.out.bin"));
+    const lastData = bytes.length - 40;
+    bytes[lastData] ^= 0x01;
+    writeFileSync(join(dir, "main.flipped.bin"), bytes);
+    const flipped = await runCli(["inspect", join(dir, "main.flipped.bin"), "--json"]);
+    expect(flipped.code).toBe(1);
+    expect(JSON.parse(flipped.stdout).error.code).toBe("ERR_WIRE_CHECKSUM_MISMATCH");
 
     const packets: { idstr: string; idx: number; config: boolean; length: number }[] = [];
     for (const [channelId, file] of ["multifd-0.out.bin", "multifd-1.out.bin"].entries()) {

@@ -37,25 +37,28 @@ describe("vfio-migration inspect", () => {
     const fixture = mainStreamFixture();
     const { status, stdout, stderr } = await inspect(fixture.bytes, "--json");
     expect([status, stderr]).toEqual([0, ""]);
+    const descriptionLength = JSON.stringify({ devices: [IDSTR] }).length;
     const data = (bytes: Uint8Array) => ({ marker: "DEV_DATA_STATE", length: bytes.length, crc32c: crc32c(bytes) });
     expect(JSON.parse(stdout)).toEqual({
       kind: "main",
       records: [
+        { type: "configuration", offset: 8, form: "json", json: { channels: 2 } },
         { type: "start", sectionId: 1, idstr: IDSTR, instanceId: 0, version: 1, markers: [{ marker: "DEV_SETUP_STATE" }, { marker: "END_OF_STATE" }] },
         { type: "command", command: "OPEN_RETURN_PATH" },
         { type: "part", sectionId: 1, markers: [data(fixture.precopy), { marker: "END_OF_STATE" }] },
         { type: "part", sectionId: 1, markers: [{ marker: "DEV_DATA_STATE", length: 0, crc32c: 0 }, { marker: "DEV_INIT_DATA_SENT" }] },
-        { type: "command", command: "PING" },
+        { type: "command", command: "PING", value: 5 },
         { type: "command", command: "SWITCHOVER_START" },
         { type: "end", sectionId: 1, markers: [data(fixture.complete[0]), data(fixture.complete[1]), { marker: "END_OF_STATE" }] },
         { type: "full", sectionId: 1, idstr: IDSTR, instanceId: 0, version: 1, markers: [{ marker: "DEV_CONFIG_STATE" }, { marker: "END_OF_STATE" }] },
         { type: "eof" },
+        { type: "vmdescription", offset: fixture.bytes.length - 5 - descriptionLength, length: descriptionLength, devices: 1 },
       ],
     });
   });
 
-  it("lists a multifd channel's packets as JSON, with or without checksums", async () => {
-    for (const checksum of [false, true]) {
+  it("lists a multifd channel's packets as JSON, with no, CRC32C or XXH3 checksums", async () => {
+    for (const checksum of ["none", "crc32c", "xxh3"] as const) {
       const fixture = multifdStreamFixture({ chunks: 3, chunkBytes: 1 << 20, checksum, channelId: 1 });
       const { status, stdout } = await inspect(fixture.bytes, "--json");
       expect(status).toBe(0);
@@ -123,7 +126,8 @@ describe("vfio-migration inspect", () => {
 
   it("says so on stderr without --json", async () => {
     const { status, stdout, stderr } = await inspect(concat(header, encodeCommand(MainCommand.OPEN_RETURN_PATH), hex("08 00 0b 00 01 00")));
-    expect([status, stdout]).toEqual([1, ""]);
+    // Records stream out as they are read: the one before the bad command is listed.
+    expect([status, stdout]).toEqual([1, "main channel\nCOMMAND  OPEN_RETURN_PATH\n"]);
     expect(stderr).toMatch(/^vfio-migration inspect: ERR_WIRE_COMMAND_LENGTH: .*at byte 16/);
   });
 });

@@ -2,7 +2,7 @@
 // checking guarantees 1-4 on what the two processes print. `test/cli/relay-sweep.test.ts` runs a
 // small fixed sample; `npm run relay-sweep` runs every case (docs/reliability.md records a run).
 import { spawn } from "node:child_process";
-import type { CliReport } from "../../src/cli/report.js";
+import type { CliReport } from "../../src/report/result.js";
 import { faultRelay, type RelayConnection, type RelayFault } from "./fault-relay.js";
 import { CLI } from "./run-cli.js";
 

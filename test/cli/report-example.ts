@@ -1,6 +1,6 @@
 // A hand-made three-device migration with switchover-ack, P2P and two multifd channels: the report's
 // test data and the example rendered to check how the page looks.
-import type { ByteSample, PendingSample, ReportData, ReportMarker, StateChange } from "../../src/cli/report/index.js";
+import type { ByteSample, PendingSample, ReportData, ReportMarker, StateChange } from "../../src/report/index.js";
 
 const MiB = 1024 * 1024;
 const VM_STOP = 2400;

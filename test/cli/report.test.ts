@@ -4,15 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { MigrationProgress } from "../../src/engine/result.js";
 import type { TraceEntry, TraceEvent } from "../../src/engine/trace.js";
-import type { CliReport } from "../../src/cli/report.js";
-import { RunRecorder, reportData } from "../../src/cli/report/from-run.js";
+import type { CliReport } from "../../src/report/result.js";
+import { RunRecorder, reportData } from "../../src/report/from-run.js";
 import { runCli, sendReceive } from "./run-cli.js";
-import { renderReport, type ReportData } from "../../src/cli/report/index.js";
-import { formatBytes, formatMs } from "../../src/cli/report/format.js";
-import { ChannelMeter } from "../../src/cli/report/meter.js";
+import { renderReport, type ReportData } from "../../src/report/index.js";
+import { formatBytes, formatMs } from "../../src/report/format.js";
+import { ChannelMeter } from "../../src/report/meter.js";
 import type { Channel, Dialer } from "../../src/transport/types.js";
-import { byteTicks, niceTicks } from "../../src/cli/report/scale.js";
-import { stateSpans } from "../../src/cli/report/timeline.js";
+import { byteTicks, niceTicks } from "../../src/report/scale.js";
+import { stateSpans } from "../../src/report/timeline.js";
 import { exampleReport } from "./report-example.js";
 
 /** The opening tags of `tag` elements whose attributes include every given name="value". */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CliReport } from "../../src/cli/report.js";
+import type { CliReport } from "../../src/report/result.js";
 import { runCli } from "./run-cli.js";
 
 type Report = CliReport;
@@ -87,7 +87,7 @@ describe("vfio-migration simulate --json", () => {
   it("exits 2 with a JSON error for bad options", async () => {
     const r = await runCli(["simulate", "--state-size", "lots", "--json"]);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "ERR_CLI_USAGE", message: "--state-size: 'lots' is not a size (e.g. 60, 300MB, 100MiB, 2GiB)" } });
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "ERR_CLI_USAGE", message: "--state-size: 'lots' is not a size (e.g. 60, 300MB, 100MiB, 2GiB, 1TiB)" } });
     const plain = await runCli(["simulate", "--frobnicate"]);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain("--frobnicate");
@@ -124,7 +124,7 @@ describe("vfio-migration simulate --capture", () => {
     expect(report.bytes.multifd).toEqual([0, 1].map((i) => readFileSync(join(dir, `multifd-${i}.out.bin`)).length - 64));
     const inspected = await runCli(["inspect", join(dir, "main.out.bin"), "--json"]);
     expect(inspected.code).toBe(0);
-    // The stream ends with EOF and then the source's COMMIT (the commit protocol, docs/wire-format.md 5.4).
+    // The stream ends with EOF and then the source's COMMIT (the commit protocol, docs/wire-format.md 5.5).
     expect(JSON.parse(inspected.stdout).records.slice(-2)).toEqual([{ type: "eof" }, { type: "command", command: "COMMIT" }]);
     // Each multifd capture starts with its hello: magic 0x11223344, version 1, then our uuid and the channel id.
     for (const i of [0, 1]) {

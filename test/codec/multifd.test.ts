@@ -95,7 +95,7 @@ describe.each(FLAVORS)("device-state packet framing (%s build)", (flavor) => {
     const slot = instance.heapBase + 64;
     for (let round = 0; round < 200; round++) {
       const dataLength = (round * 7919) % 5000;
-      const checksum = round % 2 === 0;
+      const checksum = (["none", "crc32c", "xxh3"] as const)[round % 3];
       const idstr = "dev".repeat(round % 80);
       const stale = seededBytes(deviceStatePacketBytes(dataLength, checksum), round + 1);
       instance.bytes.set(stale, slot);

@@ -6,7 +6,7 @@ import { caught, hex } from "./helpers.js";
 
 const uuid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
 
-describe("recovery query and answer (docs/wire-format.md 5.5)", () => {
+describe("recovery query and answer (docs/wire-format.md 5.6)", () => {
   it("writes the documented bytes and reads them back", () => {
     expect(encodeRecoveryQuery(uuid)).toEqual(hex("51 45 56 52 00 00 00 01 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10"));
     expect(decodeRecoveryQuery(encodeRecoveryQuery(uuid))).toEqual(uuid);

@@ -9,10 +9,10 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const DEMO = join(ROOT, "dist", "demo");
+const DEMO = join(ROOT, "site", "demo");
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json" };
 
-/** A static file server for dist/demo on 127.0.0.1, as anyone would serve the built demo. */
+/** A static file server for site/demo on 127.0.0.1, as anyone would serve the built demo. */
 async function serve(dir: string): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (req, res) => {
     const path = normalize(join(dir, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));

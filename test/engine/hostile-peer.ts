@@ -62,7 +62,7 @@ export async function hostileSource(
   dialer: Dialer,
   devices: readonly MigratableDevice[],
   script: (s: HostileSource) => Promise<void>,
-  plan: MultifdPlan = { channels: 0, transfer: false, checksum: false },
+  plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" },
 ): Promise<void> {
   const channel = await dialer.dial("main");
   try {

@@ -128,8 +128,8 @@ describe("main-channel checks", () => {
       expect([s.status, d.status]).toEqual(["completed", "completed"]);
       expect(destination.digest()).toBe(before);
       const recs = records(written); // verifies every check
-      const configuration = recs.find((r) => r.type === "configuration") as { json: { capabilities: { checksum: boolean } } };
-      expect(configuration.json.capabilities.checksum).toBe(true);
+      const configuration = recs.find((r) => r.type === "configuration") as { json: { capabilities: { checksum: string } } };
+      expect(configuration.json.capabilities.checksum).toBe("crc32c");
     });
   }
 

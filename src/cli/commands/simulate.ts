@@ -14,11 +14,11 @@ import { prepare } from "../command.js";
 import { DEVICE_OPTIONS, milliseconds, MIGRATION_OPTIONS, usageError } from "../options.js";
 import { progressView } from "../progress.js";
 import { printReport, simulateReport } from "../report.js";
-import { runReport } from "../report/write.js";
+import { runReport } from "../../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
-  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
+  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--bandwidth R]
   [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
 

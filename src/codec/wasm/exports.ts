@@ -7,6 +7,13 @@ export interface CodecExports {
   heapBase(): number;
   /** Continues a CRC32C (finalized value in and out, 0 to start) over `len` bytes at `ptr`. */
   crc32c(crc: number, ptr: number, len: number): number;
+  /** XXH3-64 (seed 0) of `len` bytes at `ptr`. */
+  xxh3(ptr: number, len: number): bigint;
+  /** A long XXH3 in pieces: reset the 64-byte state, whole 1 KiB blocks (bytes must follow them), then the last 1..1024 bytes. */
+  xxh3Reset(state: number): void;
+  xxh3Blocks(state: number, ptr: number, blocks: number): void;
+  /** The last `len` bytes at `ptr` (the 64 bytes before `ptr` hold the input's preceding bytes when `len` < 64). */
+  xxh3Final(state: number, ptr: number, len: number, total: bigint): bigint;
   /** Wire constant number `which` (order: WASM_CONSTANT_NAMES in src/codec/wasm/constants.ts). */
   wireConstant(which: number): bigint;
   /** Frames a device-state packet in place at `slot` (idstr at slot + 12, data at slot + 288); returns its wire bytes. */

@@ -16,7 +16,8 @@ export interface InitOptions {
 export interface CodecInstance {
   readonly flavor: WasmFlavor;
   readonly exports: CodecExports;
-  readonly memory: WebAssembly.Memory;
+  /** The instance's `WebAssembly.Memory`, typed by what callers use so projects without the DOM lib type-check. */
+  readonly memory: { readonly buffer: ArrayBuffer };
   /** First host-usable byte, rounded up to 64. */
   readonly heapBase: number;
   /** Bytes of linear memory; it never grows. */

@@ -22,7 +22,7 @@ const INCOMING_GENERATION = 0x80000000;
 /** Mixed into an incoming device's config seed, for the same reason. */
 const INCOMING_CONFIG_TAG = 0x1dc0de5;
 
-export class SimulatedDevice implements MigratableDevice, PeerMember {
+export class SimulatedDevice implements MigratableDevice {
   readonly name: string;
   readonly instanceId: number;
   readonly flags: number;
@@ -176,7 +176,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     return stateDigest(this.currentBlocksCrc(), this.config, this.lostDma);
   }
 
-  /** The current content of block `index` (for tests and tools; the stream carries the same bytes). */
+  /** The current content of block `index` (for tests; the stream carries the same bytes). @internal */
   blockContent(index: number): Uint8Array {
     const length = this.options.geometry.blockLength(index);
     const out = new Uint8Array(length);
@@ -187,10 +187,12 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
 
   // --- peers and workload -------------------------------------------------------------------
 
+  /** @internal */
   joinGroup(group: PeerGroup): void {
     this.group = group;
   }
 
+  /** Brings the workload's dirtying up to now. @internal */
   catchUp(): void {
     const now = this.options.clock.now();
     const { dirtyRate, geometry } = this.options;
@@ -210,6 +212,7 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     this.lastTick = now;
   }
 
+  /** @internal */
   receivePeerWrite(_from: PeerMember): void {
     if (losesPeerWrites(this.current)) {
       this.lostDma++;

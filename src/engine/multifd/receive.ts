@@ -1,5 +1,5 @@
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
@@ -20,8 +20,8 @@ export interface MultifdReceiveOptions {
   otherDevices?: readonly MigratableDevice[];
   /** Number of multifd channels that will be added. */
   channels: number;
-  /** The CRC32C extension was negotiated. */
-  checksum?: boolean;
+  /** The CHECKSUM extension's negotiated algorithm (`true`: CRC32C). */
+  checksum?: ChecksumOption;
   /** Largest packet data the sender may send (its `maxChunkBytes`); bounds next_packet_size. */
   maxChunkBytes?: number;
   /**
@@ -85,7 +85,7 @@ export class MultifdReceiver {
     for (const [name, value] of [["maxChunkBytes", maxChunkBytes], ["maxQueuedBytes", maxQueuedBytes], ["channels", channels], ["reorderWindow", reorderWindow]] as const) {
       checkSize(name, value);
     }
-    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + CHECKSUM_BYTES;
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + MAX_CHECKSUM_BYTES;
     // One slot per channel to read into, the queue's share, and one per device so that every
     // device's next packet finds a slot even when the queue is full before switchover.
     this.queueSlots = Math.max(1, Math.ceil(maxQueuedBytes / maxChunkBytes));

@@ -93,8 +93,7 @@ export function checkGuarantees(o: Outcome): Violation[] {
   }
 
   // 4. Always ends, leaving nothing behind.
-  if (o.ended !== "settled") fail(4, `the run did not end (${o.ended === "idle" ? "nothing left to move it" : "virtual time limit"})`);
-  if (o.destinationStopped === "hung") fail(4, "the destination did not end on its own after the source ended");
+  if (o.ended !== "settled") fail(4, `the run did not end on its own (${o.ended === "idle" ? "nothing left to move it" : "virtual time limit"})`);
   if (o.timersLeft > 0) fail(4, `${o.timersLeft} timer(s) left on the clock`, "leftover");
   if (o.channelsOpen > 0) fail(4, `${o.channelsOpen} channel end(s) left open`, "leftover");
 
@@ -108,7 +107,9 @@ export function checkGuarantees(o: Outcome): Violation[] {
 
   // 6. Bounded: every failure is one of ours, typed with a stable code.
   for (const r of [o.source, o.destination]) {
-    if (r.error && !isVfioMigrationError(r.error)) fail(6, `${r.side} failed with an untyped error: ${r.error.message}`);
+    // Typed as VfioMigrationError; checked at run time all the same, since that is the promise under test.
+    const error: unknown = r.error;
+    if (error && !isVfioMigrationError(error)) fail(6, `${r.side} failed with an untyped error: ${(error as Error).message}`);
   }
   return violations;
 }

@@ -45,7 +45,7 @@ export function fingerprint(o: Outcome): string {
     running: o.running,
     devices: o.devices,
     ended: o.ended,
-    destinationStopped: o.destinationStopped,
+    destinationLagMs: o.destinationLagMs,
     virtualMs: o.virtualMs,
   });
 }
@@ -61,7 +61,7 @@ export function describeFailure(result: SeedResult): string {
 export function describeRun(result: SeedResult): string {
   const { scenario: s, source, destination, virtualMs } = result.outcome;
   const faults = [
-    ...s.linkFaults.map((f) => `${f.kind} ${f.channel} ${f.direction} @${f.atByte}${f.ms ? ` ${f.ms}ms` : ""}`),
+    ...s.linkFaults.map((f) => `${f.kind} ${f.channel} ${f.direction} @${f.atByte}${f.ms === Infinity ? " forever" : f.ms ? ` ${f.ms}ms` : ""}`),
     ...Object.entries(s.connectDelayMs).map(([name, ms]) => `late ${name} ${ms}ms`),
     ...s.deviceFaults.map((f) => `${f.side} device ${f.device} ${JSON.stringify(f.faults)}`),
     ...(s.crash ? [`crash ${s.crash.side} @${s.crash.atMs}ms`] : []),

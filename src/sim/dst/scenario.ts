@@ -24,7 +24,7 @@ export interface LinkFault {
   direction: Direction;
   kind: "cut" | "corrupt" | "stall";
   atByte: number;
-  /** Stall length. */
+  /** Stall length (Infinity: the link never moves again). */
   ms?: number;
 }
 
@@ -55,6 +55,8 @@ export interface Scenario {
   cancelAtMs?: number;
   /** The source's caller forces switchover at this virtual instant. */
   switchoverNowAtMs?: number;
+  /** Both ends' setup, stall and resolution timeouts, when not the defaults. */
+  timeouts?: { setupTimeoutMs: number; stallTimeoutMs: number; resolutionTimeoutMs: number };
 }
 
 const KiB = 1024;
@@ -119,7 +121,9 @@ export function drawScenario(seed: number): Scenario {
         // The return direction carries a few hundred bytes (CONFIG, ACK, REPORT, SHUT): every byte of it is reachable.
         const direction: Direction = channel === "main" && rng.chance(0.5) ? "back" : "forward";
         const atByte = direction === "back" ? rng.int(0, 700) : rng.logInt(1, forwardBytes);
-        scenario.linkFaults.push({ channel, direction, kind, atByte, ms: kind === "stall" ? rng.logInt(1, 5000) : undefined });
+        // A stall lasts a while, or forever (then only the ends' stall detection can end the run).
+        const ms = kind !== "stall" ? undefined : rng.chance(0.3) ? Infinity : rng.logInt(1, 20_000);
+        scenario.linkFaults.push({ channel, direction, kind, atByte, ms });
         break;
       }
       case "late":
@@ -147,6 +151,7 @@ export function drawScenario(seed: number): Scenario {
     }
   }
   if (rng.chance(0.1)) scenario.switchoverNowAtMs = rng.logInt(1, 3000);
+  if (rng.chance(0.3)) scenario.timeouts = { setupTimeoutMs: rng.logInt(50, 5000), stallTimeoutMs: rng.logInt(100, 5000), resolutionTimeoutMs: rng.logInt(20, 5000) };
   return scenario;
 }
 

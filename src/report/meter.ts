@@ -1,5 +1,5 @@
 // Bytes over time per channel, for the report: a Dialer wrapper that notes every completed write.
-import type { Channel, Dialer } from "../../transport/types.js";
+import type { Channel, Dialer } from "../transport/types.js";
 import type { ReportChannel } from "./types.js";
 
 /** Writes closer together than this share one sample (the chart cannot show finer detail anyway). */

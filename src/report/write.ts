@@ -1,9 +1,9 @@
 // `--report FILE.html` for simulate and send (Node only: it writes a file).
 import { writeFile } from "node:fs/promises";
-import type { MigrationProgress } from "../../engine/result.js";
-import type { TraceRecorder } from "../../engine/trace.js";
-import type { Dialer } from "../../transport/types.js";
-import type { CliReport } from "../report.js";
+import type { MigrationProgress } from "../engine/result.js";
+import type { TraceRecorder } from "../engine/trace.js";
+import type { Dialer } from "../transport/types.js";
+import type { CliReport } from "./result.js";
 import { reportData, RunRecorder } from "./from-run.js";
 import { renderReport } from "./render.js";
 

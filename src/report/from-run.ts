@@ -1,8 +1,8 @@
 // From a migration run to ReportData: the `--json` result plus what only a live run knows, the times.
-import type { MigrationProgress } from "../../engine/result.js";
-import type { TraceEntry, TraceEvent } from "../../engine/trace.js";
-import type { Dialer } from "../../transport/types.js";
-import type { CliReport } from "../report.js";
+import type { MigrationProgress } from "../engine/result.js";
+import type { TraceEntry, TraceEvent } from "../engine/trace.js";
+import type { Dialer } from "../transport/types.js";
+import type { CliReport } from "./result.js";
 import { ChannelMeter } from "./meter.js";
 import type { PendingSample, ReportChannel, ReportData, ReportSummary, StateChange } from "./types.js";
 

@@ -1,0 +1,131 @@
+// One configuration, planned: the real engine (both sessions, convergence, switchover-ack, multifd,
+// P2P passes) migrates simulated devices over a modelled link, all on a VirtualClock.
+import { SimulatedDevice } from "../device/simulated/device.js";
+import { deviceName } from "../device/simulated/names.js";
+import { DEFAULT_MAX_QUEUED_BYTES } from "../engine/multifd/options.js";
+import { DEFAULT_MAX_BANDWIDTH, DEVICE_CHUNK_BYTES } from "../engine/options.js";
+import type { MigrationProgress, MigrationResult } from "../engine/result.js";
+import { migrate } from "../engine/source.js";
+import { receive } from "../engine/destination.js";
+import { SimulatedNetwork } from "../sim/network.js";
+import { Wire } from "../transport/shaped.js";
+import { VirtualClock } from "../virtual-clock.js";
+import { scaleDevice, scaleLink, scaleRates } from "./scale.js";
+import type { DeviceModel, LinkModel, PlanRow, PlanSettings } from "./types.js";
+
+export interface RunLimits {
+  /** Virtual ms after which a migration still iterating is given up. */
+  horizonMs: number;
+  /** Bytes (scaled) after which a migration still iterating is given up. */
+  maxBytes: number;
+}
+
+/** After the source gives up, how long (virtual) the destination may take to notice. */
+const WIND_DOWN_MS = 60_000;
+
+export async function runConfiguration(model: DeviceModel, link: LinkModel, settings: PlanSettings, scale: number, limits: RunLimits): Promise<PlanRow> {
+  const clock = new VirtualClock();
+  const device = scaleDevice(model, scale);
+  const wireLink = scaleLink(link, scale);
+  const devices = (incoming: boolean): SimulatedDevice[] =>
+    Array.from(
+      { length: device.devices },
+      (_, i) =>
+        new SimulatedDevice({
+          name: deviceName(i),
+          seed: 1 + i,
+          stateSize: device.stateSize,
+          initialBytes: device.initialBytes,
+          dirtyRate: device.dirtyRate,
+          loadDelayMs: device.loadDelayMs,
+          saveBytesPerSecond: device.saveBytesPerSecond,
+          loadBytesPerSecond: device.loadBytesPerSecond,
+          flags: device.flags,
+          // Fixed byte sizes scale with the state, or a scaled run would buffer relatively more.
+          readChunk: scaledBytes(DEVICE_CHUNK_BYTES, scale),
+          blockSize: scaledBlock(scale),
+          incoming,
+          clock,
+        }),
+    );
+  // The deterministic simulation's network: one wire each way, shared by every channel, no faults
+  // and no jitter (so its random source is never drawn).
+  const wires = { forward: new Wire(wireLink.bandwidth), back: new Wire(wireLink.bandwidth) };
+  const network = new SimulatedNetwork({ clock, random: () => 0, link: (_, direction) => ({ latencyMs: link.latencyMs ?? 0, wire: wires[direction] }) });
+  const { dialer, acceptor } = network;
+  const multifd = { channels: settings.channels, mode: settings.multifd, maxQueuedBytes: scaledBytes(DEFAULT_MAX_QUEUED_BYTES, scale) };
+  const capabilities = { switchoverAck: settings.switchoverAck };
+  const giveUp = new AbortController();
+  const stopDestination = new AbortController();
+  let last: MigrationProgress | undefined;
+  let reason: string | undefined;
+  const stop = (why: string): void => {
+    if (reason !== undefined) return;
+    reason = why;
+    giveUp.abort();
+  };
+  const onProgress = (p: MigrationProgress): void => {
+    if (p.side !== "source") return;
+    last = p;
+    const sent = p.bytes.main + p.bytes.multifd.reduce((a, b) => a + b, 0);
+    if (p.phase === "active" && sent > limits.maxBytes) stop(`did not converge: moved ${Math.round(limits.maxBytes / (device.devices * device.stateSize))}x the state, ${why(p, scale)}`);
+  };
+  const receiving = receive({ devices: devices(true), acceptor, clock, capabilities, multifd, signal: stopDestination.signal });
+  const migrating = migrate({
+    devices: devices(false),
+    dialer,
+    clock,
+    capabilities,
+    multifd,
+    downtimeLimitMs: settings.downtimeLimit,
+    ...scaleRates(settings, scale, DEFAULT_MAX_BANDWIDTH),
+    signal: giveUp.signal,
+    onProgress,
+  });
+  if ((await clock.run(migrating, limits.horizonMs)) !== "settled") {
+    stop(`did not converge within ${limits.horizonMs / 1000} s${last ? `: ${why(last, scale)}` : ""}`);
+    await clock.run(migrating);
+  }
+  if ((await clock.run(receiving, WIND_DOWN_MS)) !== "settled") {
+    stopDestination.abort();
+    await clock.run(receiving);
+  }
+  await acceptor.close();
+  const source = await migrating;
+  return row(settings, source, last, reason, scale);
+}
+
+/** Figures of a scaled run, scaled back (the engine's own wording would quote scaled figures). */
+function why(p: MigrationProgress, scale: number): string {
+  if (p.waitingForAck) return "waiting for the destination's switchover ack";
+  return `${Math.round(p.pendingBytes * scale)} B pending, ${Math.round(p.thresholdBytes * scale)} B allowed`;
+}
+
+function row(settings: PlanSettings, source: MigrationResult, last: MigrationProgress | undefined, reason: string | undefined, scale: number): PlanRow {
+  const bytes = Math.round((source.bytes.main + source.bytes.multifd.reduce((a, b) => a + b, 0)) * scale);
+  const converged = source.status === "completed";
+  return {
+    ...settings,
+    downtimeMs: converged && source.downtimeMs !== undefined ? round(source.downtimeMs) : null,
+    totalMs: round(source.totalMs),
+    bytes,
+    iterations: last?.iteration ?? 0,
+    converged,
+    ...(converged ? {} : { reason: reason ?? source.error?.message ?? source.status }),
+  };
+}
+
+/** Microsecond resolution: virtual times are exact, but binary fractions print long. */
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The smallest read a scaled device makes: below it per-packet costs would dominate planning time. */
+const MIN_SCALED_CHUNK = 16 * 1024;
+
+function scaledBytes(bytes: number, scale: number): number {
+  return Math.max(MIN_SCALED_CHUNK, Math.round(bytes / scale));
+}
+
+/** The device's 64 KiB dirtying and verification block, scaled (a multiple of 16, at least 1 KiB). */
+function scaledBlock(scale: number): number {
+  return Math.max(1024, Math.floor(65536 / scale / 16) * 16);
+}

@@ -1,7 +1,7 @@
 // The destination session: QEMU's incoming side (savevm.c `qemu_loadvm_state`, migration.c
 // `process_incoming_migration_bh`) over our channels.
 import type { VfioMigrationError } from "../errors.js";
-import { encodeReturnPath, type ReturnPathMessage } from "../codec/index.js";
+import { encodeReturnPath, type MainRecord, type ReturnPathMessage } from "../codec/index.js";
 import { realClock, type Clock } from "../clock.js";
 import { DeviceState } from "../fsm/states.js";
 import type { Channel } from "../transport/types.js";
@@ -19,6 +19,7 @@ import {
   UnknownDeviceError,
 } from "./errors.js";
 import { ChannelReader } from "./channel-reader.js";
+import { IncomingChannels } from "./incoming.js";
 import { acceptMultifd, uuidBytes } from "./multifd-channels.js";
 import { MultifdReceiver, type MultifdReceiveReport } from "./multifd/index.js";
 import {
@@ -70,6 +71,8 @@ class DestinationSession {
   readonly #approved = new Set<VfioLoadHandler>();
   #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #receiver: MultifdReceiver | undefined;
+  /** Sorts incoming connections into the main channel and multifd channels; closed when the session ends. */
+  #incoming: IncomingChannels | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
   #multifdChannels: WatchedChannel[] = [];
   #desk: CommitDesk | undefined;
@@ -139,15 +142,22 @@ class DestinationSession {
 
       const multifdFailed = this.#startMultifd(peer.uuid);
       const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
+      const afterEof = this.#readAfterEof(reader);
       if (this.#receiver) {
-        // The core waits for every load worker after EOF (QEMU: before the VM starts).
-        this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed]);
+        // The core waits for every load worker after EOF (QEMU: before the VM starts); a source that
+        // goes away meanwhile will never send what is missing.
+        const sourceGone = afterEof.then((r) => {
+          throw r === undefined
+            ? new PeerClosedError(channel.name, "the wait for multifd device state after EOF")
+            : new ProtocolError(channel.name, `${r.type} before the multifd device state was loaded`);
+        });
+        this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed, sourceGone]);
       }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
       const digestMap = Object.fromEntries(this.#devices.map((d, i) => [d.name, digests[i]]));
       if (this.#commit) {
-        const outcome = await this.#awaitCommit(channel, reader, uuidBytes(peer.uuid), digestMap);
+        const outcome = await this.#awaitCommit(channel, afterEof, uuidBytes(peer.uuid), digestMap);
         if (outcome === "aborted") throw this.#abortReason ?? new CommitAbortedError("the VM did not start");
       } else {
         // VM start: prepare pass (P2P devices -> RUNNING_P2P), then main pass (-> RUNNING).
@@ -159,7 +169,9 @@ class DestinationSession {
       this.#progress();
       // The VM runs: nothing below may turn this into a failure (the source may already know).
       const report: DestinationReport = { status: "completed", loadMs, digests: digestMap };
-      const confirmed = await this.#confirm(channel, reader, report);
+      // With the commit protocol COMMIT came through `afterEof`, and the source's end is read next;
+      // without it `afterEof` is still waiting for that end.
+      const confirmed = await this.#confirm(channel, this.#commit ? () => reader.next() : () => afterEof, report);
       await this.#receiver?.close().catch(() => {}); // the source ended its multifd channels once it had sent everything
       await this.#closeDesk(confirmed);
       return { ...this.#result("completed", undefined, setupMs, start, digests), ...(this.#desk?.via === "recovery" ? { recovered: true } : {}) };
@@ -179,6 +191,8 @@ class DestinationSession {
       await this.#closeDesk(false);
       return this.#result(status, error, setupMs, start, digests);
     } finally {
+      // Connections that never became ours (silent, slow, surplus) are closed: nothing outlives the session.
+      this.#incoming?.close();
       for (const remove of unregister) remove();
       removeAbort();
       this.#cancel.dispose();
@@ -195,13 +209,16 @@ class DestinationSession {
    * on. Losing the source here leaves the resolution timeout for it to reconnect and commit; then
    * the state is discarded (the source, committed or not, never sees a start it did not order).
    */
-  async #awaitCommit(channel: WatchedChannel, reader: ChannelReader<"main">, uuid: Uint8Array, digests: DestinationReport["digests"]): Promise<CommitOutcome> {
+  async #awaitCommit(channel: WatchedChannel, afterEof: Promise<MainRecord | undefined>, uuid: Uint8Array, digests: DestinationReport["digests"]): Promise<CommitOutcome> {
     const desk = new CommitDesk(() => this.#startVm());
     this.#desk = desk;
-    this.#serving = desk.serve(this.#o.acceptor, uuid, this.#clock, this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS, this.#stopServing.signal);
+    // Recovery connections come sorted from the same door as every other connection.
+    const incoming = this.#incoming!;
+    const recoveries = { accept: (signal?: AbortSignal) => incoming.recovery(signal), close: async () => {} };
+    this.#serving = desk.serve(recoveries, uuid, this.#clock, this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS, this.#stopServing.signal);
     const viaMain = (async () => {
       await this.#send({ type: "report", json: { status: "loaded", digests } satisfies DestinationReport });
-      const r = await reader.next();
+      const r = await afterEof;
       if (r?.type === "command" && r.command === "COMMIT") return desk.commit("main");
       throw r === undefined ? new PeerClosedError(channel.name, "the wait for COMMIT") : new ProtocolError(channel.name, `expected COMMIT after EOF, got ${r.type}`);
     })();
@@ -241,12 +258,12 @@ class DestinationSession {
    * REPORT and SHUT(0), then the source's orderly end, which says it read them. True when it came;
    * false when the channel failed or stalled first (the source may ask over a recovery connection).
    */
-  async #confirm(channel: WatchedChannel, reader: ChannelReader<"main">, report: DestinationReport): Promise<boolean> {
+  async #confirm(channel: WatchedChannel, next: () => Promise<MainRecord | undefined>, report: DestinationReport): Promise<boolean> {
     try {
       await this.#send({ type: "report", json: report });
       await this.#send({ type: "shut", status: 0 });
       await channel.end();
-      const trailing = await reader.next();
+      const trailing = await next();
       if (trailing !== undefined) throw new ProtocolError(channel.name, `unexpected ${trailing.type} after SHUT`);
       return true;
     } catch {
@@ -292,7 +309,7 @@ class DestinationSession {
       this.#multifdChannels.push(watched);
       return watched;
     };
-    const accepting = acceptMultifd(this.#o.acceptor, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel, watch);
+    const accepting = acceptMultifd(this.#incoming!, this.#plan.channels, uuidBytes(uuid), receiver, this.#cancel, watch);
     const failed = new Promise<never>((_, reject) => {
       accepting.catch(reject);
       receiver.finished().catch(reject);
@@ -301,19 +318,20 @@ class DestinationSession {
     return failed;
   }
 
-  /** The main channel: the first connection, within the accept timeout. */
+  /**
+   * The main channel: the first connection that says it is one (see IncomingChannels), within the
+   * accept timeout; connections that do not are sorted out meanwhile and never block it.
+   */
   async #accept(): Promise<WatchedChannel> {
-    const accepting = this.#o.acceptor.accept(this.#o.signal);
+    const identifyTimeoutMs = this.#o.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+    this.#incoming = new IncomingChannels(this.#o.acceptor, { clock: this.#clock, identifyTimeoutMs });
     const limit = this.#o.acceptTimeoutMs ?? DEFAULT_ACCEPT_TIMEOUT_MS;
     const waited = deadline(this.#clock, limit, () => new AcceptTimeoutError(limit));
     try {
-      const channel = await Promise.race([this.#cancel.race(accepting, "main"), waited.expired]);
+      const channel = await Promise.race([this.#cancel.race(this.#incoming.main(), "main"), waited.expired]);
       channel.name = "main";
       this.#channel = new WatchedChannel(channel, this.#clock, this.#stallMs);
       return this.#channel;
-    } catch (err) {
-      accepting.then((late) => late.destroy(), () => {});
-      throw err;
     } finally {
       waited.clear();
     }
@@ -392,6 +410,24 @@ class DestinationSession {
           throw new ProtocolError(channel, `unexpected ${r.type} record`);
       }
     }
+  }
+
+  /**
+   * After EOF the main channel may carry a VM description, then COMMIT (commit protocol) or the
+   * source's end: resolves with the first record that is not a VM description, or undefined at the
+   * end. Bad bytes there (trailing garbage, an oversized or non-JSON description) reject it; what is
+   * already buffered is checked at once, so they fail the migration before anything else happens.
+   */
+  #readAfterEof(reader: ChannelReader<"main">): Promise<MainRecord | undefined> {
+    for (const r of reader.decoder.records()) {
+      if (r.type !== "vmdescription") return Promise.resolve(r);
+    }
+    const reading = (async () => {
+      for (let r = await reader.next(); r !== undefined; r = await reader.next()) if (r.type !== "vmdescription") return r;
+      return undefined;
+    })();
+    reading.catch(() => {}); // raced or awaited later; may fail while nothing awaits it yet
+    return reading;
   }
 
   /** `qemu_loadvm_approve_switchover`: one approval per device; SWITCHOVER_ACK once at zero. */

@@ -1,7 +1,9 @@
 // Opening the multifd channels beside the main one: the source dials and sends the 64-byte hello,
-// the destination accepts, checks each hello and hands the channel to the multifd receiver.
+// the destination takes each from its sorted incoming connections, checks its hello and hands the
+// channel to the multifd receiver.
 import { decodeMultifdHello, encodeMultifdHello, MULTIFD_HELLO_BYTES } from "../codec/index.js";
-import type { Acceptor, Channel, Dialer } from "../transport/types.js";
+import type { Channel, Dialer } from "../transport/types.js";
+import type { IncomingChannels } from "./incoming.js";
 import { ProtocolError } from "./errors.js";
 import type { MultifdReceiver } from "./multifd/index.js";
 import type { Cancellation } from "./session.js";
@@ -45,11 +47,11 @@ export async function readExactly(channel: Channel, target: Uint8Array, what = "
 }
 
 /**
- * Accepts the `count` multifd channels the source announced, checks each hello (magic, version, our
- * uuid, a channel id below `count` and not seen before) and adds the channel to `receiver`.
+ * Takes the `count` multifd channels the source announced from `incoming`, checks each hello (magic,
+ * version, our uuid, a channel id below `count` and not seen before) and adds the channel to `receiver`.
  */
 export async function acceptMultifd(
-  acceptor: Acceptor,
+  incoming: IncomingChannels,
   count: number,
   uuid: Uint8Array,
   receiver: MultifdReceiver,
@@ -58,10 +60,8 @@ export async function acceptMultifd(
 ): Promise<void> {
   const seen = new Set<number>();
   for (let i = 0; i < count; i++) {
-    const channel = await cancel.race(acceptor.accept(cancel.signal), "multifd");
+    const { channel, hello } = await cancel.race(incoming.multifd(), "multifd");
     try {
-      const hello = new Uint8Array(MULTIFD_HELLO_BYTES);
-      await readExactly(channel, hello);
       const { channelId } = decodeMultifdHello(hello, { uuid, channels: count, subject: channel.name });
       if (seen.has(channelId)) throw new ProtocolError(channel.name, `a second multifd channel with id ${channelId}`);
       seen.add(channelId);

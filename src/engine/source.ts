@@ -207,6 +207,7 @@ class SourceSession {
       for (const h of this.#handlers) await h.saveComplete(w, this.#plan.transfer);
       for (const h of this.#handlers) await h.saveState(w, this.#plan.transfer);
       w.put(encodeEof());
+      // EOF is the last checked unit (wire-format 5.4): COMMIT and anything after it go unchecked.
       w.stopChecks();
       await w.drain();
       this.#multifdReport = await multifd;
@@ -405,6 +406,7 @@ class SourceSession {
         if (this.#committed) this.#peerOutcome ??= report.status === "completed" ? "started" : "aborted";
         if (report.status === "failed" && report.error) {
           this.#peerError ??= new PeerFailedError("destination", `${report.error.code}: ${report.error.message}`, report.error.code);
+          this.#wakeUncommitted();
         }
         return;
       }
@@ -414,11 +416,20 @@ class SourceSession {
         if (status !== 0) this.#peerError ??= new PeerFailedError("destination", "SHUT with error flag " + m.status);
         if (this.#committed) this.#peerOutcome ??= status === 0 ? "started" : "aborted";
         this.#shut?.(status);
+        if (status !== 0) this.#wakeUncommitted();
         return;
       }
       default:
         throw new ProtocolError("main", `unexpected return-path message ${m.type}`);
     }
+  }
+
+  /**
+   * The destination said it failed: before our COMMIT nothing can run there, so a wait for
+   * something else from it (its "loaded") fails now rather than at the stall timeout.
+   */
+  #wakeUncommitted(): void {
+    if (!this.#committed) this.#wakePeerWaits?.();
   }
 
   /** The return path ended or failed: anything still waiting on the peer fails with this. */

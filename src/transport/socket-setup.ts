@@ -58,3 +58,15 @@ export async function closeServer(server: net.Server, queue: AcceptQueue): Promi
   // The listening handle closes on the next turn of the event loop.
   await new Promise((resolve) => setImmediate(resolve));
 }
+
+let unknownPeers = 0;
+
+/**
+ * An incoming connection's name: `tcp/1.2.3.4:5678`, `tls/[::1]:5678`. A peer that reset before its
+ * address was read has none any more: it is numbered instead, so messages still tell it apart.
+ */
+export function peerName(scheme: "tcp" | "tls", socket: { remoteAddress?: string; remotePort?: number }): string {
+  const { remoteAddress: address, remotePort: port } = socket;
+  if (address === undefined || port === undefined) return `${scheme}/unknown-peer-${++unknownPeers}`;
+  return `${scheme}/${address.includes(":") ? `[${address}]` : address}:${port}`;
+}

@@ -8,7 +8,7 @@ import type { Acceptor, Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
 import { ChannelError } from "./errors.js";
 import { SocketChannel, type ReceiveOptions } from "./socket-channel.js";
-import { closeServer, connectSocket, listen } from "./socket-setup.js";
+import { closeServer, connectSocket, listen, peerName } from "./socket-setup.js";
 
 export interface TcpConnectOptions extends ReceiveOptions {
   host: string;
@@ -59,7 +59,7 @@ export async function tcpListen(options: TcpListenOptions): Promise<SocketAccept
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
   const queue = new AcceptQueue("tcp", options.backlog);
   server.on("connection", (raw) => {
-    const channel = new SocketChannel(`tcp/${raw.remoteAddress}:${raw.remotePort}`, options);
+    const channel = new SocketChannel(peerName("tcp", raw), options);
     channel.attach(withOnread(raw, channel), "pooled");
     if (!queue.offer(channel)) channel.destroy(new ChannelError("ERR_ACCEPTOR_CLOSED", channel.name, "acceptor closed or backlog full"));
   });

@@ -10,7 +10,7 @@ import type { Channel, Dialer } from "./types.js";
 import { AcceptQueue } from "./accept-queue.js";
 import { ChannelError, abortedError } from "./errors.js";
 import { SocketChannel, socketError } from "./socket-channel.js";
-import { closeServer, connectSocket, listen } from "./socket-setup.js";
+import { closeServer, connectSocket, listen, peerName } from "./socket-setup.js";
 import type { SocketAcceptor, TcpConnectOptions, TcpListenOptions } from "./tcp.js";
 
 /** PEM text (or its bytes), or several. */
@@ -137,7 +137,7 @@ export async function tlsListen(options: TlsListenOptions): Promise<SocketAccept
   const queue = new AcceptQueue("tls", options.backlog);
   server.on("secureConnection", (socket: tls.TLSSocket) => {
     socket.allowHalfOpen = true;
-    const channel = new SocketChannel(`tls/${socket.remoteAddress}:${socket.remotePort}`, options).attach(socket, "stream");
+    const channel = new SocketChannel(peerName("tls", socket), options).attach(socket, "stream");
     if (requireClientCert && !socket.authorized) {
       const why = String(socket.authorizationError ?? "no client certificate");
       const err = new ChannelError("ERR_TLS_HANDSHAKE", channel.name, `TLS refused the client's certificate: ${why}`);

@@ -216,17 +216,23 @@ describe("always ends", () => {
     await network.acceptor.close();
   });
 
-  it("a destination whose first connection says nothing fails within the setup timeout", async () => {
+  it("a first connection that says nothing is closed at the setup timeout; the destination waits on for its source", async () => {
     const clock = new VirtualClock();
     const network = memoryNetwork();
     const { destinations } = simulatedPair(1, { stateSize: 64 << 10, clock });
-    const receiving = receive({ devices: destinations, acceptor: network.acceptor, setupTimeoutMs: 100, clock });
+    const receiving = receive({ devices: destinations, acceptor: network.acceptor, setupTimeoutMs: 100, acceptTimeoutMs: 1000, clock });
     const silent = await network.dialer.dial("main");
+    let closedAt: number | undefined;
+    void silent.read(new Uint8Array(1)).then(
+      () => (closedAt = clock.now()),
+      () => (closedAt = clock.now()),
+    );
     expect(await clock.run(receiving)).toBe("settled");
     const r = await receiving;
-    expect(clock.now()).toBe(100);
-    expect(r.error).toMatchObject({ code: "ERR_SETUP_TIMEOUT" });
-    silent.destroy();
+    // An idle connection must not become the main channel and block the real source (issue 11).
+    expect(closedAt).toBe(100);
+    expect(clock.now()).toBe(1000);
+    expect(r.error).toMatchObject({ code: "ERR_ACCEPT_TIMEOUT" });
     await network.acceptor.close();
   });
 

@@ -1,10 +1,11 @@
 // Guarantee 6 on the source: every hostile message from a destination gets a typed error with a
 // stable code, and the source resumes with every device RUNNING and its state intact.
 import { describe, expect, it } from "vitest";
-import { encodeReturnPath, init } from "../../src/codec/index.js";
-import { migrate } from "../../src/engine/index.js";
+import { encodeReturnPath, init, StreamDecoder } from "../../src/codec/index.js";
+import { migrate, receive } from "../../src/engine/index.js";
 import { SimulatedDevice } from "../../src/device/index.js";
 import { memoryNetwork } from "../../src/transport/index.js";
+import type { Acceptor } from "../../src/transport/types.js";
 import { agreeingConfig, hostileDestination, type HostileDestination } from "./hostile-peer.js";
 import { stateOf } from "./support.js";
 
@@ -79,5 +80,68 @@ describe("hostile destination messages", () => {
     });
     expect(r.status).toBe("failed");
     expect(r.error).toMatchObject({ code: "ERR_MIGRATION_PROTOCOL" });
+  });
+});
+
+describe("a flipped bit in our destination's REPORT", () => {
+  /** An acceptor whose main channel flips bit `bit` of byte `at` of what the destination writes. */
+  function flipping(acceptor: Acceptor, flip?: { at: number; bit: number }) {
+    const written: number[] = [];
+    const tapped: Acceptor = {
+      accept: async (signal) => {
+        const c = await acceptor.accept(signal);
+        const write = c.write.bind(c);
+        c.write = (bytes) => {
+          const start = written.length;
+          written.push(...bytes);
+          if (!flip || flip.at < start || flip.at >= start + bytes.length) return write(bytes);
+          const copy = bytes.slice();
+          copy[flip.at - start] ^= 1 << flip.bit;
+          return write(copy);
+        };
+        return c;
+      },
+      close: () => acceptor.close(),
+    };
+    return { acceptor: tapped, written };
+  }
+
+  async function run(flip?: { at: number; bit: number }) {
+    const network = memoryNetwork();
+    const tap = flipping(network.acceptor, flip);
+    const source = new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10 });
+    const before = source.digest();
+    // A flip that breaks the end game leaves each end waiting for the other: short timeouts end it.
+    const timeouts = { stallTimeoutMs: 300, resolutionTimeoutMs: 100 };
+    const receiving = receive({ devices: [new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10, seed: 7 })], acceptor: tap.acceptor, ...timeouts });
+    const s = await migrate({ devices: [source], dialer: network.dialer, switchoverBandwidth: 1e9, ...timeouts });
+    await receiving;
+    await network.acceptor.close();
+    return { s, before, source, written: Uint8Array.from(tap.written) };
+  }
+
+  it("gets a typed error, or a report that still says completed; a failed source is intact", async () => {
+    const clean = await run();
+    const decoder = new StreamDecoder({ kind: "return-path" });
+    decoder.push(clean.written);
+    const recs = [...decoder.records()];
+    const report = recs.find((r) => r.type === "report")!;
+    const end = recs[recs.indexOf(report) + 1].offset;
+    const codes = new Set<string>();
+    // Every 3rd byte of the REPORT (header and JSON), the bit moving with the offset.
+    for (let at = report.offset; at < end; at += 3) {
+      const { s, before, source } = await run({ at, bit: at % 8 });
+      if (s.status === "completed") {
+        expect(s.peerReport?.status).toBe("completed");
+        continue;
+      }
+      const code = (s.error as { code?: string }).code;
+      // A flip that lengthens the message leaves an end waiting for bytes: a stall timeout ends it.
+      expect(code, `flip at ${at}: ${s.error?.message}`).toMatch(/^ERR_(RP_|MIGRATION_PROTOCOL$|PEER_|CHANNEL_)/);
+      expect(stateOf(source)).toBe("RUNNING");
+      expect(source.digest()).toBe(before);
+      codes.add(code!);
+    }
+    expect(codes.size).toBeGreaterThan(0);
   });
 });

@@ -56,7 +56,7 @@ export interface HostileSource {
 
 /**
  * Dials `main` and speaks a correct setup for `devices` (a configuration the destination agrees
- * with: no multifd, no switchover-ack unless `config` changes it), then hands over to `script`.
+ * with: no multifd unless `plan` says so, no switchover-ack, the commit protocol on), then hands over to `script`.
  */
 export async function hostileSource(
   dialer: Dialer,

@@ -13,7 +13,7 @@ export {
   reorderStateBytes, reorderInit, reorderRecord, reorderNext, reorderQueued, reorderRun, reorderHandle, reorderAdvance,
 } from "./reorder";
 export {
-  writeFileHeader, writeSectionStart, writeSectionHeader, writeLengthDelimitedHeader, writeCommandHeader, writeEof, writeMarker,
-  writeMarkerLength, writeReturnPath, writeMultifdHello, readFileHeader, readTopLevel, readVmDescription, readMarker,
+  readFileHeader, readTopLevel, readVmDescription, readMarker,
   readEndOfState, readConfigLength, readFooter, readReturnPath, readMultifdHello,
 } from "./main-wire";
+export { xxh3, xxh3Reset, xxh3Blocks, xxh3Final } from "./xxh3";

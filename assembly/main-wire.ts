@@ -1,10 +1,10 @@
-// Headers of the main channel, the return path and the multifd hello (docs/wire-format.md 1-3).
-// Writers write one header at `ptr` (variable bytes such as an idstr or a uuid are put in place by
-// the host first) and return its length. Readers parse the header at `ptr` given `avail` bytes and
+// Header readers of the main channel, the return path and the multifd hello (docs/wire-format.md 1-3);
+// the host writes headers itself (a few bytes each: staging them here cost more than writing them).
+// Readers parse the header at `ptr` given `avail` bytes and
 // return its length (> 0), READ_NEED_MORE (0) with out[0] = bytes still needed, or -E_* with
 // out[0] = the offset of the field at fault; parsed fields go to out[1..] as native-endian u32s.
 // The engine's state (which section ids exist, what it expects next) stays with the host.
-import { loadBe32, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, storeBe32, VFIO_MARKER_BASE, VfioMarkerFlag } from "./wire";
+import { loadBe32, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, VFIO_MARKER_BASE, VfioMarkerFlag } from "./wire";
 
 export const READ_NEED_MORE: i32 = 0;
 
@@ -41,16 +41,8 @@ const CHANNEL_ID_OFFSET: u32 = 24;
   return <u32>bswap<u16>(load<u16>(ptr));
 }
 
-@inline function storeBe16(ptr: usize, value: u32): void {
-  store<u16>(ptr, bswap<u16>(<u16>value));
-}
-
 @inline function loadBe64(ptr: usize): u64 {
   return bswap<u64>(load<u64>(ptr));
-}
-
-@inline function storeBe64(ptr: usize, value: u64): void {
-  store<u64>(ptr, bswap<u64>(value));
 }
 
 @inline function setOut(out: usize, slot: u32, value: u32): void {
@@ -84,83 +76,6 @@ function returnPathLength(type: u32): i32 {
   if (type == ReturnPathType.SHUT || type == ReturnPathType.PONG || type == ReturnPathType.RESUME_ACK) return 4;
   if (type == ReturnPathType.SWITCHOVER_ACK) return 0;
   return -1;
-}
-
-// ---- writers -------------------------------------------------------------------------------------
-
-/** `be32 0x5145564d | be32 3`. */
-export function writeFileHeader(ptr: usize): u32 {
-  storeBe32(ptr, QEMU_VM_FILE_MAGIC);
-  storeBe32(ptr + 4, QEMU_VM_FILE_VERSION);
-  return FILE_HEADER_BYTES;
-}
-
-/** START / FULL around the `idstrLen` idstr bytes the host put at ptr + 6. */
-export function writeSectionStart(ptr: usize, type: u32, sectionId: u32, idstrLen: u32, instanceId: u32, version: u32): u32 {
-  store<u8>(ptr, <u8>type);
-  storeBe32(ptr + 1, sectionId);
-  store<u8>(ptr + 5, <u8>idstrLen);
-  const at = ptr + 6 + idstrLen;
-  storeBe32(at, instanceId);
-  storeBe32(at + 4, version);
-  return 14 + idstrLen;
-}
-
-/** `u8 type | be32 id`: PART, END and the footer. */
-export function writeSectionHeader(ptr: usize, type: u32, sectionId: u32): u32 {
-  store<u8>(ptr, <u8>type);
-  storeBe32(ptr + 1, sectionId);
-  return 5;
-}
-
-/** `u8 type | be32 len`: CONFIGURATION and VMDESCRIPTION; the body follows. */
-export function writeLengthDelimitedHeader(ptr: usize, type: u32, length: u32): u32 {
-  return writeSectionHeader(ptr, type, length);
-}
-
-/** `u8 0x08 | be16 cmd | be16 len`; the len bytes follow. */
-export function writeCommandHeader(ptr: usize, command: u32, length: u32): u32 {
-  store<u8>(ptr, <u8>SectionType.COMMAND);
-  storeBe16(ptr + 1, command);
-  storeBe16(ptr + 3, length);
-  return 5;
-}
-
-/** `u8 0x00`. */
-export function writeEof(ptr: usize): u32 {
-  store<u8>(ptr, <u8>SectionType.EOF);
-  return 1;
-}
-
-/** A be64 VFIO marker. */
-export function writeMarker(ptr: usize, marker: u64): u32 {
-  storeBe64(ptr, marker);
-  return MARKER_BYTES;
-}
-
-/** `be64 marker | be64 length`: DEV_DATA_STATE's header and the start of our config blob (the host checked length is a safe integer). */
-export function writeMarkerLength(ptr: usize, marker: u64, length: f64): u32 {
-  storeBe64(ptr, marker);
-  storeBe64(ptr + MARKER_BYTES, <u64>length);
-  return 2 * MARKER_BYTES;
-}
-
-/** `be16 type | be16 len`, plus the be32 value of SHUT, PONG and RESUME_ACK; JSON bodies follow. */
-export function writeReturnPath(ptr: usize, type: u32, length: u32, value: u32): u32 {
-  storeBe16(ptr, type);
-  storeBe16(ptr + 2, length);
-  if (returnPathLength(type) != 4) return 4;
-  storeBe32(ptr + 4, value);
-  return 8;
-}
-
-/** The 64-byte hello around the uuid the host put at ptr + 8. */
-export function writeMultifdHello(ptr: usize, channelId: u32): u32 {
-  storeBe32(ptr, MULTIFD_MAGIC);
-  storeBe32(ptr + 4, MULTIFD_VERSION);
-  store<u8>(ptr + CHANNEL_ID_OFFSET, <u8>channelId);
-  memory.fill(ptr + CHANNEL_ID_OFFSET + 1, 0, MULTIFD_HELLO_BYTES - CHANNEL_ID_OFFSET - 1);
-  return MULTIFD_HELLO_BYTES;
 }
 
 // ---- readers -------------------------------------------------------------------------------------

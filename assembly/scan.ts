@@ -2,15 +2,13 @@
 // field a receiver checks (shared/spec/qemu-wire.md section 3) and reports each packet, or how many
 // more bytes are needed, or the first error and its offset. Which (idstr, instance) pairs exist is
 // the host's business.
-import { crc32c } from "./crc32c";
+import { CHECKSUM_NONE, trailerBytes, trailerMatches } from "./checksum";
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_HEADER_BYTES, FLAG_CHECKSUM, FLAG_COMPRESSION_MASK, FLAG_DEVICE_STATE, FLAG_SYNC,
+  DEVICE_STATE_HEADER_BYTES, FLAG_CHECKSUM, FLAG_COMPRESSION_MASK, FLAG_DEVICE_STATE, FLAG_SYNC,
   IDSTR_BYTES, IDSTR_OFFSET, INSTANCE_OFFSET, loadBe32, MULTIFD_HEADER_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION,
   SIZE_OFFSET, VFIO_HEADER_BYTES, VFIO_INVALID_IDX, VFIO_PACKET_VERSION,
 } from "./wire";
 
-/** Options bit: the CHECKSUM extension was negotiated, so every packet carries and is checked against its CRC32C. */
-export const SCAN_CHECKSUM: u32 = 1;
 
 // Results area: a 32-byte summary, then one 32-byte record per packet (native-endian u32 fields).
 export const RESULT_HEADER_BYTES: u32 = 32;
@@ -63,12 +61,16 @@ function flagsError(flags: u32, checksumOn: bool): u32 {
 /**
  * Scans `len` bytes at `window` (its first byte starts a packet). Writes the summary and up to
  * `maxRecords` records at `results` and returns the stop reason. `maxPayload` bounds next_packet_size.
+ * `checksum` is the negotiated CHECKSUM extension's algorithm (assembly/checksum.ts; 0 = off): every
+ * packet then carries its trailer and is checked against it.
  * Summary: stop, count, consumed (bytes of the complete packets reported), needed (more bytes
  * wanted after the window's end before the next packet can complete or fail), error, errorOffset.
- * Record: offset, payloadLen, wireLen, instanceId, idx, vfioFlags, packetFlags, checksum (0 if off).
+ * Record: offset, payloadLen, wireLen, instanceId, idx, vfioFlags, packetFlags, checksum (the
+ * trailer's first 4 bytes as be32; 0 if off).
  */
-export function scanMultifd(window: usize, len: u32, maxPayload: u32, options: u32, results: usize, maxRecords: u32): u32 {
-  const checksumOn = (options & SCAN_CHECKSUM) != 0;
+export function scanMultifd(window: usize, len: u32, maxPayload: u32, checksum: u32, results: usize, maxRecords: u32): u32 {
+  const checksumOn = checksum != CHECKSUM_NONE;
+  const trailer = trailerBytes(checksum);
   let at: u32 = 0;
   let count: u32 = 0;
   while (true) {
@@ -98,13 +100,9 @@ export function scanMultifd(window: usize, len: u32, maxPayload: u32, options: u
     const idx = loadBe32(vfio + 4);
     if (idx == VFIO_INVALID_IDX) return finish(results, STOP_ERROR, count, at, 0, E_INVALID_IDX, vfioAt + 4);
     // maxPayload is bounded by the host far below 4 GiB, so this sum does not wrap.
-    const wireLen = DEVICE_STATE_HEADER_BYTES + size + (checksumOn ? CHECKSUM_BYTES : 0);
+    const wireLen = DEVICE_STATE_HEADER_BYTES + size + trailer;
     if (avail < wireLen) return finish(results, STOP_NEED_MORE, count, at, wireLen - avail, 0, 0);
-    let checksum: u32 = 0;
-    if (checksumOn) {
-      checksum = loadBe32(vfio + size);
-      if (crc32c(0, vfio, size) != checksum) return finish(results, STOP_ERROR, count, at, 0, E_CHECKSUM_MISMATCH, vfioAt + size);
-    }
+    if (!trailerMatches(checksum, vfio, size)) return finish(results, STOP_ERROR, count, at, 0, E_CHECKSUM_MISMATCH, vfioAt + size);
     const record = results + RESULT_HEADER_BYTES + count * RESULT_RECORD_BYTES;
     store<u32>(record, at);
     store<u32>(record, size, 4);
@@ -113,7 +111,7 @@ export function scanMultifd(window: usize, len: u32, maxPayload: u32, options: u
     store<u32>(record, idx, 16);
     store<u32>(record, loadBe32(vfio + 8), 20);
     store<u32>(record, flags, 24);
-    store<u32>(record, checksum, 28);
+    store<u32>(record, checksumOn ? loadBe32(vfio + size) : 0, 28);
     count++;
     at += wireLen;
   }

@@ -1,6 +1,6 @@
 // Wire constants mirrored from src/codec/constants.ts (a test checks both agree) and the in-place
 // framing of multifd device-state packets, the sender's hot path.
-import { crc32c } from "./crc32c";
+import { CHECKSUM_NONE, writeTrailer } from "./checksum";
 
 export const QEMU_VM_FILE_MAGIC: u32 = 0x5145564d;
 export const QEMU_VM_FILE_VERSION: u32 = 3;
@@ -10,7 +10,7 @@ export const MULTIFD_HELLO_BYTES: u32 = 64;
 export const FLAG_SYNC: u32 = 0x01;
 export const FLAG_COMPRESSION_MASK: u32 = 0x3e;
 export const FLAG_DEVICE_STATE: u32 = 0x40;
-/** Ours, negotiated: a be32 CRC32C of the payload follows it, outside next_packet_size. */
+/** Ours, negotiated: the payload's checksum trailer (assembly/checksum.ts) follows it, outside next_packet_size. */
 export const FLAG_CHECKSUM: u32 = 0x80;
 export const MULTIFD_HEADER_BYTES: u32 = 12;
 export const DEVICE_STATE_HEADER_BYTES: u32 = 276;
@@ -97,13 +97,14 @@ export function wireConstant(which: u32): u64 {
  * Frames one device-state packet in place. The caller has put `idstrLen` (< 256) idstr bytes at
  * slot + 12 and `dataLen` device bytes at slot + 288; this writes the multifd header, zero-pads the
  * idstr, writes instance_id, next_packet_size (12 + dataLen) and the VFIO header, and with `checksum`
- * the be32 CRC32C of the payload after it. Returns the packet's bytes on the wire.
+ * (an algorithm of assembly/checksum.ts; 0 = off) the payload's trailer after it. Returns the
+ * packet's bytes on the wire.
  */
-export function frameDeviceState(slot: usize, idstrLen: u32, instanceId: u32, idx: u32, vfioFlags: u32, dataLen: u32, checksum: bool): u32 {
+export function frameDeviceState(slot: usize, idstrLen: u32, instanceId: u32, idx: u32, vfioFlags: u32, dataLen: u32, checksum: u32): u32 {
   const payloadLen = VFIO_HEADER_BYTES + dataLen;
   storeBe32(slot, MULTIFD_MAGIC);
   storeBe32(slot + 4, MULTIFD_VERSION);
-  storeBe32(slot + 8, checksum ? FLAG_DEVICE_STATE | FLAG_CHECKSUM : FLAG_DEVICE_STATE);
+  storeBe32(slot + 8, checksum != CHECKSUM_NONE ? FLAG_DEVICE_STATE | FLAG_CHECKSUM : FLAG_DEVICE_STATE);
   memory.fill(slot + IDSTR_OFFSET + idstrLen, 0, IDSTR_BYTES - idstrLen);
   storeBe32(slot + INSTANCE_OFFSET, instanceId);
   storeBe32(slot + SIZE_OFFSET, payloadLen);
@@ -111,7 +112,5 @@ export function frameDeviceState(slot: usize, idstrLen: u32, instanceId: u32, id
   storeBe32(payload, VFIO_PACKET_VERSION);
   storeBe32(payload + 4, idx);
   storeBe32(payload + 8, vfioFlags);
-  if (!checksum) return DEVICE_STATE_HEADER_BYTES + payloadLen;
-  storeBe32(payload + payloadLen, crc32c(0, payload, payloadLen));
-  return DEVICE_STATE_HEADER_BYTES + payloadLen + CHECKSUM_BYTES;
+  return DEVICE_STATE_HEADER_BYTES + payloadLen + writeTrailer(checksum, payload, payloadLen);
 }

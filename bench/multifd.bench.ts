@@ -1,10 +1,10 @@
-// Multifd send + receive throughput over real loopback TCP with 1, 2 and 4 channels, checksum off
-// and on: two devices' STOP_COPY data framed in pooled WASM memory on one side, scanned, reordered
+// Multifd send + receive throughput over real loopback TCP with 1, 2 and 4 channels, checksum none,
+// crc32c and xxh3: two devices' STOP_COPY data framed in pooled WASM memory on one side, scanned, reordered
 // and written in idx order on the other, both ends in this process (as `simulate` runs them).
 // Device reads copy from a prepared block and device writes only count bytes, so the figure is the
-// data path's own cost (framing, CRC32C, sockets, scanning, reordering), not a device model's.
+// data path's own cost (framing, checksums, sockets, scanning, reordering), not a device model's.
 import { Bench } from "tinybench";
-import { init } from "../src/codec/index.js";
+import { init, type ChecksumAlgorithm } from "../src/codec/index.js";
 import { MultifdReceiver, MultifdSender } from "../src/engine/multifd/index.js";
 import type { MigratableDevice } from "../src/device/types.js";
 import { DeviceState, MigrationFlags } from "../src/fsm/states.js";
@@ -46,7 +46,7 @@ const dialer = tcpConnect(acceptor.address);
 interface Transfer { run(): Promise<void> }
 
 /** Connects `channels` fresh TCP channels and builds both ends (untimed); `run()` is the transfer. */
-async function prepare(channels: number, checksum: boolean): Promise<Transfer & { close(): Promise<void> }> {
+async function prepare(channels: number, checksum: ChecksumAlgorithm): Promise<Transfer & { close(): Promise<void> }> {
   const source: Channel[] = [];
   const destination: Channel[] = [];
   for (let i = 0; i < channels; i++) {
@@ -73,15 +73,18 @@ async function prepare(channels: number, checksum: boolean): Promise<Transfer & 
 }
 
 // The machine is shared and noisy: configurations alternate in rounds, each round times one
-// transfer of each, and the table reports medians of the rates and of the per-round ratios.
-const CONFIGS = [false, true].flatMap((checksum) => [1, 2, 4].map((channels) => ({ checksum, channels })));
+// transfer of each. The table reports each configuration's median rate with its range, and ratios
+// to the baseline as the median of per-round ratios with their range: medians of different rounds
+// need not divide into the median ratio, and the ranges show by how much noise moves either.
+const CHECKSUMS: ChecksumAlgorithm[] = ["none", "crc32c", "xxh3"];
+const CONFIGS = CHECKSUMS.flatMap((checksum) => [1, 2, 4].map((channels) => ({ checksum, channels })));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const seconds = CONFIGS.map(() => [] as number[]);
 // CPU time of the process (both ends) per MiB moved: what the data path costs, whatever else runs.
 const cpuPerMiB = CONFIGS.map(() => [] as number[]);
 const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
-async function timeOnce(channels: number, checksum: boolean): Promise<{ seconds: number; cpuMs: number }> {
+async function timeOnce(channels: number, checksum: ChecksumAlgorithm): Promise<{ seconds: number; cpuMs: number }> {
   let transfer: (Transfer & { close(): Promise<void> }) | undefined;
   const bench = new Bench({ time: 0, iterations: 1, warmup: false });
   let cpu = 0;
@@ -104,7 +107,7 @@ async function timeOnce(channels: number, checksum: boolean): Promise<{ seconds:
   return { seconds: result.latency.p50 / 1000, cpuMs: cpu };
 }
 
-await timeOnce(2, true); // warm-up: JIT and first-touch of the pools
+await timeOnce(2, "crc32c"); // warm-up: JIT and first-touch of the pools
 for (let round = 0; round < ROUNDS; round++) {
   for (const [i, { channels, checksum }] of CONFIGS.entries()) {
     const sample = await timeOnce(channels, checksum);
@@ -112,14 +115,18 @@ for (let round = 0; round < ROUNDS; round++) {
     cpuPerMiB[i].push(sample.cpuMs / ((DEVICES * DEVICE_BYTES) / MiB));
   }
 }
+const spread = (values: number[]) => `${median(values).toFixed(2)} [${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)}]`;
 const rows = CONFIGS.map(({ channels, checksum }, i) => {
-  const base = CONFIGS.findIndex((c) => c.checksum === checksum && c.channels === 1);
+  const sameChecksum = CONFIGS.findIndex((c) => c.checksum === checksum && c.channels === 1);
+  const noChecksum = CONFIGS.findIndex((c) => c.checksum === "none" && c.channels === channels);
+  const ratios = (base: number) => spread(seconds[i].map((s, r) => seconds[base][r] / s));
   return {
-    checksum: checksum ? "crc32c" : "none",
+    checksum,
     channels,
     rounds: ROUNDS,
-    "GB/s (median)": ((DEVICES * DEVICE_BYTES) / median(seconds[i]) / 1e9).toFixed(2),
-    "x 1 channel (median of rounds)": median(seconds[i].map((s, r) => seconds[base][r] / s)).toFixed(2),
+    "GB/s median [range]": spread(seconds[i].map((s) => (DEVICES * DEVICE_BYTES) / s / 1e9)),
+    "x 1 channel, per-round ratios": ratios(sameChecksum),
+    "x none, per-round ratios": ratios(noChecksum),
     "CPU ms per MiB (median)": median(cpuPerMiB[i]).toFixed(2),
   };
 });

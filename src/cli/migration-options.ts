@@ -1,4 +1,5 @@
 // The engine options that simulate, send and receive take from the command line.
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../codec/checksum.js";
 import type { MigrateOptions, MultifdOptions } from "../engine/options.js";
 import { integer, milliseconds, multifdMode, optionalSize, usageError } from "./options.js";
 
@@ -17,8 +18,9 @@ export function capabilitiesFrom(args: MigrationArgs): MigrateOptions["capabilit
 }
 
 export function multifdFrom(args: MigrationArgs): MultifdOptions {
-  if (args.checksum !== "crc32c" && args.checksum !== "none") throw usageError(`--checksum: expected crc32c or none, got '${args.checksum}'`);
-  return { channels: integer(args.channels, "channels", 0, 64), mode: multifdMode(args.multifd), checksum: args.checksum === "crc32c" };
+  const checksum = args.checksum as ChecksumAlgorithm;
+  if (!CHECKSUM_ALGORITHMS.includes(checksum)) throw usageError(`--checksum: expected ${CHECKSUM_ALGORITHMS.join(", ")}, got '${args.checksum}'`);
+  return { channels: integer(args.channels, "channels", 0, 64), mode: multifdMode(args.multifd), checksum };
 }
 
 /** Source-only knobs: convergence and rate limiting. */

@@ -5,6 +5,22 @@ export function dataView(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedView: DataView | undefined;
+
+/**
+ * A DataView over the whole buffer of `bytes` (index it at `bytes.byteOffset + offset`), kept while
+ * the buffer stays the same: header writers run many times over one target, and a new DataView per
+ * field cost more than the writes.
+ */
+export function bufferView(bytes: Uint8Array): DataView {
+  if (bytes.buffer !== cachedBuffer || !cachedView) {
+    cachedBuffer = bytes.buffer;
+    cachedView = new DataView(bytes.buffer);
+  }
+  return cachedView;
+}
+
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 

@@ -1,6 +1,11 @@
 export { init, createInstance, type CodecInstance, type InitOptions, type WasmFlavor } from "./wasm/load.js";
 export type { CodecExports } from "./wasm/exports.js";
 export { crc32c } from "./crc32c.js";
+export { xxh3 } from "./xxh3.js";
+export {
+  type ChecksumAlgorithm, type ChecksumOption, CHECKSUM_ALGORITHMS, MAX_CHECKSUM_BYTES, checksumAlgorithm, checksumTrailerBytes, checksumOf,
+  writeChecksumTrailer,
+} from "./checksum.js";
 export * from "./constants.js";
 export { WireFormatError, WireEncodeError, ReorderError, isWireFormatError } from "./errors.js";
 export {

@@ -1,7 +1,8 @@
 // What `vfio-migration inspect` reports about a stream: it detects a main channel or a multifd channel
 // by its first be32 and lists what it holds, in the JSON shapes of issue 2 (like QEMU's analyze-migration.py).
+import { checksumOf, MAX_CHECKSUM_BYTES, type ChecksumAlgorithm } from "./checksum.js";
 import { crc32c } from "./crc32c.js";
-import { DEFAULT_MAX_PACKET_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC, VFIO_CONFIG_FLAG } from "./constants.js";
+import { DEFAULT_MAX_PACKET_BYTES, DEVICE_STATE_HEADER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MultifdFlag, QEMU_VM_FILE_MAGIC, VFIO_CONFIG_FLAG } from "./constants.js";
 import { WireFormatError } from "./errors.js";
 import { StreamDecoder } from "./stream-decoder.js";
 
@@ -28,11 +29,36 @@ export type Inspection = { kind: "main"; records: InspectMainRecord[] } | { kind
 
 /** Where a multifd channel's first packet header's flags lie: whether checksums were on is read from them. */
 const FIRST_FLAGS_END = MULTIFD_HELLO_BYTES + 12;
+const FIRST_SIZE_END = MULTIFD_HELLO_BYTES + DEVICE_STATE_HEADER_BYTES;
 
-/** Collects the first `n` bytes of a chunked source (fewer if it ends), then hands back the rest. */
-async function* withHead(source: AsyncIterable<Uint8Array>, n: number, onHead: (head: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+/**
+ * Bytes of the stream's head that say how to decode it: a multifd channel with the CHECKSUM flag
+ * needs its whole first packet (and the longest trailer), whose trailer tells which algorithm.
+ */
+function headBytesWanted(head: Uint8Array, maxPacketBytes: number): number {
+  if (head.length < FIRST_FLAGS_END || streamKindOf(head) !== "multifd" || !(head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM)) return FIRST_FLAGS_END;
+  if (head.length < FIRST_SIZE_END) return FIRST_SIZE_END;
+  const size = new DataView(head.buffer, head.byteOffset + FIRST_SIZE_END - 4, 4).getUint32(0);
+  return FIRST_SIZE_END + Math.min(size, maxPacketBytes) + MAX_CHECKSUM_BYTES;
+}
+
+/** The algorithm whose trailer follows the first packet's payload (CRC32C when neither matches: the decoder then reports the mismatch). */
+function firstPacketChecksum(head: Uint8Array): ChecksumAlgorithm {
+  if (head.length < FIRST_SIZE_END) return "crc32c";
+  const view = new DataView(head.buffer, head.byteOffset);
+  const size = view.getUint32(FIRST_SIZE_END - 4);
+  const payload = head.subarray(FIRST_SIZE_END, FIRST_SIZE_END + size);
+  const trailerAt = FIRST_SIZE_END + size;
+  if (trailerAt + 4 <= head.length && BigInt(view.getUint32(trailerAt)) === checksumOf("crc32c", payload)) return "crc32c";
+  if (trailerAt + 8 <= head.length && view.getBigUint64(trailerAt) === checksumOf("xxh3", payload)) return "xxh3";
+  return "crc32c";
+}
+
+/** Collects the head of a chunked source (as many bytes as `wanted` asks of what it has, fewer if it ends), then hands back everything. */
+async function* withHead(source: AsyncIterable<Uint8Array>, wanted: (head: Uint8Array) => number, onHead: (head: Uint8Array) => void): AsyncGenerator<Uint8Array> {
   const held: Uint8Array[] = [];
   let length = 0;
+  let need = 4;
   let headDone = false;
   for await (const chunk of source) {
     if (headDone) {
@@ -41,10 +67,15 @@ async function* withHead(source: AsyncIterable<Uint8Array>, n: number, onHead: (
     }
     held.push(chunk);
     length += chunk.length;
-    if (length >= n) {
-      headDone = true;
-      onHead(concatChunks(held, length));
-      yield* held;
+    while (!headDone && length >= need) {
+      const head = concatChunks(held, length);
+      const more = wanted(head);
+      if (more > need) need = more;
+      else {
+        headDone = true;
+        onHead(head);
+        yield* held;
+      }
     }
   }
   if (!headDone) {
@@ -63,7 +94,7 @@ function concatChunks(chunks: Uint8Array[], length: number): Uint8Array {
   return out;
 }
 
-function streamKind(head: Uint8Array): "main" | "multifd" {
+function streamKindOf(head: Uint8Array): "main" | "multifd" {
   if (head.length < 4) throw new WireFormatError("ERR_WIRE_TRUNCATED", `stream of ${head.length} bytes is too short to identify`, head.length);
   const magic = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
   if (magic === QEMU_VM_FILE_MAGIC) return "main";
@@ -122,13 +153,14 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, options: 
     }
   };
 
-  const chunks = withHead(source, FIRST_FLAGS_END, (head) => {
-    const kind = streamKind(head);
+  const chunks = withHead(source, (head) => headBytesWanted(head, maxPacketBytes), (head) => {
+    const kind = streamKindOf(head);
     if (kind === "main") decoder = new StreamDecoder({ kind, maxPacketBytes });
     else {
-      // inspect is not told whether checksums were negotiated: the first packet's flags say so.
-      const checksum = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
-      decoder = new StreamDecoder({ kind, maxPacketBytes, checksum });
+      // inspect is not told what was negotiated: the first packet's flags say whether checksums
+      // were on, and its trailer which algorithm.
+      const flagged = head.length >= FIRST_FLAGS_END && (head[FIRST_FLAGS_END - 1] & MultifdFlag.CHECKSUM) !== 0;
+      decoder = new StreamDecoder({ kind, maxPacketBytes, checksum: flagged ? firstPacketChecksum(head) : "none" });
     }
   });
   for await (const chunk of chunks) {

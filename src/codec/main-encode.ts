@@ -1,11 +1,14 @@
 // Encoders of the main channel (a savevm stream). Each `write*` writes into `target` at `offset` and
 // returns the offset after it, so the engine can frame in place; each `encode*` returns fresh bytes.
-// The headers are written by the WASM core (assembly/main-wire.ts); values are checked here first.
-import { checkField, encodeWith, jsonBytes, U16_MAX, U32_MAX, U8_MAX, utf8 } from "./bytes.js";
+// Headers are written here through one cached DataView (a few bytes each: staging them through WASM
+// memory cost more than writing them, see docs/BENCHMARKS.md); values are checked first.
+import { bufferView, checkField, encodeWith, jsonBytes, U16_MAX, U32_MAX, U8_MAX, utf8 } from "./bytes.js";
 import {
   COMMAND_LENGTHS,
   FILE_HEADER_BYTES,
   MainCommand,
+  QEMU_VM_FILE_MAGIC,
+  QEMU_VM_FILE_VERSION,
   MARKER_BYTES,
   MAX_CONFIGURATION_BYTES,
   MAX_VM_DESCRIPTION_BYTES,
@@ -13,18 +16,30 @@ import {
   VfioMarker,
 } from "./constants.js";
 import { WireEncodeError } from "./errors.js";
-import { writeHeader } from "./wire-wasm.js";
 
 /** `be32 0x5145564d | be32 3`. */
 export function writeFileHeader(target: Uint8Array, offset: number): number {
-  return writeHeader(target, offset, (wasm) => wasm.exports.writeFileHeader(wasm.at));
+  const view = bufferView(target);
+  const at = target.byteOffset + offset;
+  view.setUint32(at, QEMU_VM_FILE_MAGIC);
+  view.setUint32(at + 4, QEMU_VM_FILE_VERSION);
+  return offset + FILE_HEADER_BYTES;
+}
+
+/** `u8 type | be32 value`: PART, END, the footer, and the length of CONFIGURATION and VMDESCRIPTION. */
+function writeTypeAnd32(target: Uint8Array, offset: number, type: SectionType, value: number): number {
+  const view = bufferView(target);
+  const at = target.byteOffset + offset;
+  view.setUint8(at, type);
+  view.setUint32(at + 1, value);
+  return offset + 5;
 }
 export const encodeFileHeader = (): Uint8Array => encodeWith(FILE_HEADER_BYTES, writeFileHeader);
 
 /** `u8 type | be32 len | len bytes`: the shape of CONFIGURATION and VMDESCRIPTION. */
 function encodeLengthDelimited(type: SectionType, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + body.length);
-  writeHeader(out, 0, (wasm) => wasm.exports.writeLengthDelimitedHeader(wasm.at, type, body.length));
+  writeTypeAnd32(out, 0, type, body.length);
   out.set(body, 5);
   return out;
 }
@@ -65,18 +80,21 @@ export function writeSectionStart(target: Uint8Array, offset: number, section: S
   const sectionId = checkField(section.sectionId, U32_MAX, "section id");
   const instanceId = checkField(section.instanceId, U32_MAX, "instance id");
   const version = checkField(section.version, U32_MAX, "version id");
-  return writeHeader(target, offset, (wasm) => {
-    wasm.bytes.set(name, wasm.at + 6);
-    return wasm.exports.writeSectionStart(wasm.at, section.type, sectionId, name.length, instanceId, version);
-  });
+  const after = writeTypeAnd32(target, offset, section.type, sectionId);
+  target[after] = name.length;
+  target.set(name, after + 1);
+  const view = bufferView(target);
+  const at = target.byteOffset + after + 1 + name.length;
+  view.setUint32(at, instanceId);
+  view.setUint32(at + 4, version);
+  return after + 9 + name.length;
 }
 export const encodeSectionStart = (section: SectionStart): Uint8Array =>
   encodeWith(sectionStartBytes(section), (t, o) => writeSectionStart(t, o, section));
 
 /** `u8 type | be32 id`: PART, END and the footer share it. */
 function writeTypeAndId(target: Uint8Array, offset: number, type: SectionType, sectionId: number): number {
-  const id = checkField(sectionId, U32_MAX, "section id");
-  return writeHeader(target, offset, (wasm) => wasm.exports.writeSectionHeader(wasm.at, type, id));
+  return writeTypeAnd32(target, offset, type, checkField(sectionId, U32_MAX, "section id"));
 }
 
 /** PART / END: `u8 type | be32 section_id`. */
@@ -101,7 +119,10 @@ export function encodeCommand(command: MainCommand, data: Uint8Array = new Uint8
   if (data.length !== length) throw new WireEncodeError("ERR_WIRE_ENCODE", `command ${MainCommand[command]} takes ${length} bytes, got ${data.length}`);
   const out = new Uint8Array(5 + length);
   const code = checkField(command, U16_MAX, "command");
-  writeHeader(out, 0, (wasm) => wasm.exports.writeCommandHeader(wasm.at, code, length));
+  const view = bufferView(out);
+  view.setUint8(out.byteOffset, SectionType.COMMAND);
+  view.setUint16(out.byteOffset + 1, code);
+  view.setUint16(out.byteOffset + 3, length);
   out.set(data, 5);
   return out;
 }
@@ -114,18 +135,29 @@ export function encodePing(value: number): Uint8Array {
 }
 
 /** `u8 0x00`. */
-export const encodeEof = (): Uint8Array => encodeWith(1, (t, o) => writeHeader(t, o, (wasm) => wasm.exports.writeEof(wasm.at)));
+export const encodeEof = (): Uint8Array => Uint8Array.of(SectionType.EOF);
 
 /** A be64 VFIO marker. */
 export function writeMarker(target: Uint8Array, offset: number, marker: VfioMarker): number {
-  return writeHeader(target, offset, (wasm) => wasm.exports.writeMarker(wasm.at, marker));
+  bufferView(target).setBigUint64(target.byteOffset + offset, marker);
+  return offset + MARKER_BYTES;
 }
 export const encodeMarker = (marker: VfioMarker): Uint8Array => encodeWith(MARKER_BYTES, (t, o) => writeMarker(t, o, marker));
 
 /** `be64 DEV_DATA_STATE | be64 n`: the n device bytes follow (written by the caller, not copied here). */
 export function writeDataStateHeader(target: Uint8Array, offset: number, length: number): number {
   checkField(length, Number.MAX_SAFE_INTEGER, "data length");
-  return writeHeader(target, offset, (wasm) => wasm.exports.writeMarkerLength(wasm.at, VfioMarker.DEV_DATA_STATE, length));
+  return writeMarkerLength(target, offset, VfioMarker.DEV_DATA_STATE, length);
+}
+
+/** `be64 marker | be64 length` (a checked safe integer), as two be32 halves: no BigInt for the length. */
+function writeMarkerLength(target: Uint8Array, offset: number, marker: VfioMarker, length: number): number {
+  const view = bufferView(target);
+  const at = target.byteOffset + offset;
+  view.setBigUint64(at, marker);
+  view.setUint32(at + MARKER_BYTES, Math.floor(length / 0x100000000));
+  view.setUint32(at + MARKER_BYTES + 4, length >>> 0);
+  return offset + 2 * MARKER_BYTES;
 }
 export const DATA_STATE_HEADER_BYTES = 2 * MARKER_BYTES;
 export const encodeDataStateHeader = (length: number): Uint8Array =>
@@ -138,7 +170,7 @@ export const encodeDataStateHeader = (length: number): Uint8Array =>
  */
 export function encodeConfigState(blob: Uint8Array): Uint8Array {
   const out = new Uint8Array(3 * MARKER_BYTES + blob.length);
-  writeHeader(out, 0, (wasm) => wasm.exports.writeMarkerLength(wasm.at, VfioMarker.DEV_CONFIG_STATE, blob.length));
+  writeMarkerLength(out, 0, VfioMarker.DEV_CONFIG_STATE, blob.length);
   out.set(blob, 2 * MARKER_BYTES);
   writeMarker(out, 2 * MARKER_BYTES + blob.length, VfioMarker.END_OF_STATE);
   return out;

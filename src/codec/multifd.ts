@@ -1,14 +1,15 @@
 // Multifd channels: the 64-byte hello, in-place framing of device-state packets in WASM memory, and
 // the config packet's data. Receiving packets is the scanner's job (scan.ts).
-import { checkField, dataView, encodeWith, U32_MAX, U8_MAX } from "./bytes.js";
+import { checkField, dataView, U32_MAX, U8_MAX } from "./bytes.js";
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
-  MARKER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_UUID_BYTES, MULTIFD_VERSION, VFIO_HEADER_BYTES, VFIO_INVALID_IDX,
+  DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  MARKER_BYTES, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, VFIO_HEADER_BYTES, VFIO_INVALID_IDX,
   VfioMarker,
 } from "./constants.js";
+import { checksumAlgorithm, checksumCode, checksumTrailerBytes, type ChecksumOption } from "./checksum.js";
 import { WireEncodeError, WireFormatError } from "./errors.js";
-import { createInstance, type CodecInstance } from "./wasm/load.js";
-import { HEADER_ERROR_CODES, HeaderError, readBytes, writeHeader } from "./wire-wasm.js";
+import { createInstance, currentFlavor, type CodecInstance } from "./wasm/load.js";
+import { HEADER_ERROR_CODES, HeaderError, readBytes } from "./wire-wasm.js";
 
 export interface MultifdHello {
   /** 16 raw bytes; QEMU's default is all zero. */
@@ -18,17 +19,18 @@ export interface MultifdHello {
 
 const ZERO_UUID = new Uint8Array(MULTIFD_UUID_BYTES);
 
-/** `be32 0x11223344 | be32 1 | uuid[16] | u8 id | 7 + 32 zero bytes`, written by the WASM core. */
+/** `be32 0x11223344 | be32 1 | uuid[16] | u8 id | 7 + 32 zero bytes`. */
 export function encodeMultifdHello(hello: { uuid?: Uint8Array; channelId: number }): Uint8Array {
   const uuid = hello.uuid ?? ZERO_UUID;
   if (uuid.length !== MULTIFD_UUID_BYTES) throw new WireEncodeError("ERR_WIRE_ENCODE", `uuid must be ${MULTIFD_UUID_BYTES} bytes, got ${uuid.length}`);
   const channelId = checkField(hello.channelId, U8_MAX, "channel id");
-  return encodeWith(MULTIFD_HELLO_BYTES, (target, offset) =>
-    writeHeader(target, offset, (wasm) => {
-      wasm.bytes.set(uuid, wasm.at + 8);
-      return wasm.exports.writeMultifdHello(wasm.at, channelId);
-    }),
-  );
+  const out = new Uint8Array(MULTIFD_HELLO_BYTES);
+  const view = dataView(out);
+  view.setUint32(0, MULTIFD_MAGIC);
+  view.setUint32(4, MULTIFD_VERSION);
+  out.set(uuid, 8);
+  out[8 + MULTIFD_UUID_BYTES] = channelId;
+  return out;
 }
 
 export interface HelloExpectations {
@@ -90,21 +92,21 @@ export interface DeviceStatePacketFields {
   flags: number;
   /** Device bytes already at slot + 288. */
   dataLength: number;
-  /** Our CHECKSUM extension (negotiated): flag 0x80 and a be32 CRC32C after the payload. */
-  checksum: boolean;
+  /** Our CHECKSUM extension (negotiated): flag 0x80 and the algorithm's trailer after the payload (`true`: CRC32C). */
+  checksum: ChecksumOption;
 }
 
 const utf8Encoder = new TextEncoder();
 
-/** Bytes a packet of `dataLength` device bytes takes on the wire (276 + 12 + data [+ 4]). */
-export function deviceStatePacketBytes(dataLength: number, checksum: boolean): number {
-  return DEVICE_STATE_DATA_OFFSET + dataLength + (checksum ? CHECKSUM_BYTES : 0);
+/** Bytes a packet of `dataLength` device bytes takes on the wire (276 + 12 + data [+ 4 or 8 of trailer]). */
+export function deviceStatePacketBytes(dataLength: number, checksum: ChecksumOption): number {
+  return DEVICE_STATE_DATA_OFFSET + dataLength + checksumTrailerBytes(checksumAlgorithm(checksum));
 }
 
 /**
  * Frames a device-state packet in place in `instance`'s memory: the device data lies at
  * slot + 288 (DEVICE_STATE_DATA_OFFSET); this writes the 276-byte header and the 12-byte VFIO header
- * in front of it (and the CRC32C trailer after it). Returns the packet's wire bytes, from `slot`.
+ * in front of it (and the checksum trailer after it). Returns the packet's wire bytes, from `slot`.
  */
 export function frameDeviceStatePacket(instance: CodecInstance, slot: number, fields: DeviceStatePacketFields): number {
   checkField(fields.instanceId, U32_MAX, "instance id");
@@ -117,7 +119,7 @@ export function frameDeviceStatePacket(instance: CodecInstance, slot: number, fi
   const idstrField = instance.bytes.subarray(slot + DEVICE_STATE_IDSTR_OFFSET, slot + DEVICE_STATE_IDSTR_OFFSET + DEVICE_STATE_IDSTR_BYTES);
   const { read, written } = utf8Encoder.encodeInto(fields.idstr, idstrField.subarray(0, DEVICE_STATE_IDSTR_BYTES - 1));
   if (read !== fields.idstr.length) throw new WireEncodeError("ERR_WIRE_ENCODE", `idstr '${fields.idstr}' is over 255 bytes`);
-  return instance.exports.frameDeviceState(slot, written, fields.instanceId, fields.idx, fields.flags, fields.dataLength, fields.checksum ? 1 : 0) >>> 0;
+  return instance.exports.frameDeviceState(slot, written, fields.instanceId, fields.idx, fields.flags, fields.dataLength, checksumCode(checksumAlgorithm(fields.checksum))) >>> 0;
 }
 
 let stagingInstance: CodecInstance | undefined;
@@ -125,7 +127,9 @@ let stagingInstance: CodecInstance | undefined;
 /** A whole device-state packet as fresh bytes (tests, tools); the engine frames in place instead. */
 export function encodeDeviceStatePacket(fields: Omit<DeviceStatePacketFields, "dataLength"> & { data: Uint8Array }): Uint8Array {
   const wireBytes = deviceStatePacketBytes(fields.data.length, fields.checksum);
-  if (!stagingInstance || stagingInstance.byteLength - stagingInstance.heapBase < wireBytes) stagingInstance = createInstance(wireBytes);
+  if (!stagingInstance || stagingInstance.flavor !== currentFlavor() || stagingInstance.byteLength - stagingInstance.heapBase < wireBytes) {
+    stagingInstance = createInstance(wireBytes);
+  }
   const slot = stagingInstance.heapBase;
   stagingInstance.bytes.set(fields.data, slot + DEVICE_STATE_DATA_OFFSET);
   const length = frameDeviceStatePacket(stagingInstance, slot, { ...fields, dataLength: fields.data.length });

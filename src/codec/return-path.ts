@@ -1,9 +1,8 @@
 // Return-path messages (destination -> source on the main connection): `be16 type | be16 len | data`.
 // QEMU's types we speak plus our JSON types above QEMU's range (docs/wire-format.md). The headers
-// are written by the WASM core (assembly/main-wire.ts); ReturnPathParser reads them.
-import { checkField, encodeWith, jsonBytes, U16_MAX, U32_MAX } from "./bytes.js";
+// are written here; ReturnPathParser reads them with the WASM core (assembly/main-wire.ts).
+import { checkField, dataView, jsonBytes, U16_MAX, U32_MAX } from "./bytes.js";
 import { RETURN_PATH_HEADER_BYTES, ReturnPathType } from "./constants.js";
-import { writeHeader } from "./wire-wasm.js";
 
 export type ReturnPathMessage =
   | { type: "shut"; /** 0 ok, anything else failed (QEMU's error flag). */ status: number }
@@ -16,17 +15,25 @@ export type ReturnPathMessage =
 /** Bytes of one JSON message's body: its be16 length bounds it. */
 export const MAX_RETURN_PATH_JSON_BYTES = U16_MAX;
 
+/** A message of `length` body bytes with its header written; the caller fills the body. */
+function withHeader(type: ReturnPathType, length: number): { out: Uint8Array; view: DataView } {
+  const out = new Uint8Array(RETURN_PATH_HEADER_BYTES + length);
+  const view = dataView(out);
+  view.setUint16(0, type);
+  view.setUint16(2, length);
+  return { out, view };
+}
+
 function fixed(type: ReturnPathType, value: number, what: string): Uint8Array {
-  const out = new Uint8Array(RETURN_PATH_HEADER_BYTES + 4);
   const checked = checkField(value, U32_MAX, what);
-  writeHeader(out, 0, (wasm) => wasm.exports.writeReturnPath(wasm.at, type, 4, checked));
+  const { out, view } = withHeader(type, 4);
+  view.setUint32(RETURN_PATH_HEADER_BYTES, checked);
   return out;
 }
 
 function json(type: ReturnPathType.CONFIG | ReturnPathType.REPORT, value: unknown, what: string): Uint8Array {
   const body = jsonBytes(value, MAX_RETURN_PATH_JSON_BYTES, what);
-  const out = new Uint8Array(RETURN_PATH_HEADER_BYTES + body.length);
-  writeHeader(out, 0, (wasm) => wasm.exports.writeReturnPath(wasm.at, type, body.length, 0));
+  const { out } = withHeader(type, body.length);
   out.set(body, RETURN_PATH_HEADER_BYTES);
   return out;
 }
@@ -40,7 +47,7 @@ export function encodeReturnPath(message: ReturnPathMessage): Uint8Array {
     case "resume-ack":
       return fixed(ReturnPathType.RESUME_ACK, message.value, "resume-ack value");
     case "switchover-ack":
-      return encodeWith(RETURN_PATH_HEADER_BYTES, (t, o) => writeHeader(t, o, (wasm) => wasm.exports.writeReturnPath(wasm.at, ReturnPathType.SWITCHOVER_ACK, 0, 0)));
+      return withHeader(ReturnPathType.SWITCHOVER_ACK, 0).out;
     case "config":
       return json(ReturnPathType.CONFIG, message.json, "return-path CONFIG");
     case "report":

@@ -1,5 +1,6 @@
 // The TypeScript face of the WASM multifd scanner (assembly/scan.ts): one call per receive window.
 import { DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET } from "./constants.js";
+import { checksumAlgorithm, checksumCode, type ChecksumOption } from "./checksum.js";
 import { WireEncodeError, WireFormatError } from "./errors.js";
 import type { CodecInstance } from "./wasm/load.js";
 
@@ -19,13 +20,13 @@ export interface ScannedPacket {
   offset: number;
   /** next_packet_size: VFIO header + data. */
   payloadLength: number;
-  /** Bytes on the wire: 276 + payload (+ 4 with the checksum). */
+  /** Bytes on the wire: 276 + payload (+ the checksum trailer). */
   wireLength: number;
   instanceId: number;
   idx: number;
   vfioFlags: number;
   packetFlags: number;
-  /** The packet's verified CRC32C trailer; 0 when the extension is off. */
+  /** The packet's verified trailer's first 4 bytes as be32 (all of a CRC32C); 0 when the extension is off. */
   checksum: number;
 }
 
@@ -63,7 +64,7 @@ const SCAN_ERRORS: ReadonlyArray<readonly [string, string]> = [
   ["ERR_MULTIFD_PACKET_TOO_SHORT", "device state packet too short for its VFIO header"],
   ["ERR_MULTIFD_VFIO_VERSION", "device state packet has an unknown VFIO version"],
   ["ERR_MULTIFD_BAD_IDX", "device state packet index is invalid (0xffffffff)"],
-  ["ERR_MULTIFD_CHECKSUM_MISMATCH", "device state packet CRC32C does not match"],
+  ["ERR_MULTIFD_CHECKSUM_MISMATCH", "device state packet checksum does not match"],
 ];
 
 /** The error the scanner's error number stands for, at stream offset `offset`. */
@@ -78,8 +79,8 @@ export interface ScannerOptions {
   maxRecords: number;
   /** Bound on next_packet_size (at most MAX_SCAN_PAYLOAD_BYTES). */
   maxPayloadBytes: number;
-  /** The CHECKSUM extension was negotiated: every packet carries it and it is verified. */
-  checksum: boolean;
+  /** The CHECKSUM extension's negotiated algorithm (`true`: CRC32C): every packet carries its trailer and it is verified. */
+  checksum: ChecksumOption;
   /** Channel name for errors. */
   subject?: string;
 }
@@ -87,6 +88,7 @@ export interface ScannerOptions {
 /** Scans multifd receive windows that lie in one instance's memory. */
 export class MultifdScanner {
   private readonly records: Uint32Array;
+  private readonly checksumCode: number;
 
   constructor(
     readonly instance: CodecInstance,
@@ -100,6 +102,7 @@ export class MultifdScanner {
       throw new WireEncodeError("ERR_WIRE_ENCODE", `maxPayloadBytes ${maxPayloadBytes} is outside 12..${MAX_SCAN_PAYLOAD_BYTES}`);
     }
     this.records = new Uint32Array(instance.memory.buffer, results, scanResultsBytes(maxRecords) / 4);
+    this.checksumCode = checksumCode(checksumAlgorithm(options.checksum));
   }
 
   /**
@@ -108,11 +111,11 @@ export class MultifdScanner {
    * stream); the packets before it are reported as usual.
    */
   scan(window: number, length: number, streamOffset = 0): ScanSummary {
-    const { results, maxRecords, maxPayloadBytes, checksum, subject } = this.options;
+    const { results, maxRecords, maxPayloadBytes, subject } = this.options;
     if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
       throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
     }
-    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, checksum ? 1 : 0, results, maxRecords);
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords);
     const r = this.records;
     const summary: ScanSummary = { stop: stop === 0 ? "need-more" : "results-full", count: r[1], consumed: r[2], needed: r[3] };
     if (stop === STOP_ERROR) return { ...summary, stop: "error", error: scanError(r[4], streamOffset + r[5], subject) };
@@ -124,11 +127,11 @@ export class MultifdScanner {
    * into)` reads them, `needed` the bytes wanted), or -1 for an error (call `scan` for it).
    */
   scanCount(window: number, length: number): number {
-    const { results, maxRecords, maxPayloadBytes, checksum } = this.options;
+    const { results, maxRecords, maxPayloadBytes } = this.options;
     if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
       throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
     }
-    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, checksum ? 1 : 0, results, maxRecords);
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords);
     return stop === STOP_ERROR ? -1 : this.records[1];
   }
 

@@ -2,6 +2,7 @@
 // throws for "not enough bytes yet"; bad bytes throw a WireFormatError with a stable code and the
 // stream offset. Lengths are checked against bounds before anything waits for or copies them.
 import { ByteQueue } from "./byte-queue.js";
+import type { ChecksumOption } from "./checksum.js";
 import { DEFAULT_MAX_PACKET_BYTES } from "./constants.js";
 import { MainStreamParser, type MainRecord, type NeedMore } from "./decode-main.js";
 import { MultifdStreamParser, type MultifdRecord } from "./decode-multifd.js";
@@ -22,8 +23,8 @@ export interface StreamDecoderOptions<K extends StreamKind> {
   maxPacketBytes?: number;
   /** Channel name, first in every error message. */
   subject?: string;
-  /** multifd: the CHECKSUM extension was negotiated. */
-  checksum?: boolean;
+  /** multifd: the CHECKSUM extension's negotiated algorithm (`true`: CRC32C; default none). */
+  checksum?: ChecksumOption;
   /** multifd: our uuid, which the hello must carry; unset, any uuid is accepted (tools reading captures). */
   uuid?: Uint8Array;
   /** multifd: number of channels; the hello's channel id must be below it. */

@@ -1,10 +1,9 @@
-// The TypeScript face of the WASM header writers and readers (assembly/main-wire.ts). Headers are a
-// few bytes and their targets are plain byte arrays, so each call stages through a small area of the
-// shared instance: synchronous calls only, like crc32c(), so nothing else uses it meanwhile.
-import { isVfioMigrationError } from "../errors.js";
+// The TypeScript face of the WASM header readers (assembly/main-wire.ts). Headers are a few bytes
+// and arrive in plain byte arrays, so each call stages through a small area of the shared instance:
+// synchronous calls only, like crc32c(), so nothing else uses it meanwhile.
 import type { ByteQueue } from "./byte-queue.js";
 import type { CodecExports } from "./wasm/exports.js";
-import { initSync, sharedInstance, type CodecInstance } from "./wasm/load.js";
+import { sharedInstance, type CodecInstance } from "./wasm/load.js";
 
 /** The largest header a reader looks at: START/FULL with a 255-byte idstr. */
 export const MAX_HEADER_BYTES = 14 + 255;
@@ -27,23 +26,8 @@ export interface HeaderArea {
 let area: HeaderArea | undefined;
 let areaInstance: CodecInstance | undefined;
 
-function instance(): CodecInstance {
-  try {
-    return sharedInstance();
-  } catch (err) {
-    // The encoders were usable before init() when they were TypeScript; they stay so.
-    if (!isVfioMigrationError(err) || err.code !== "ERR_WASM_NOT_INITIALIZED") throw err;
-    try {
-      initSync();
-    } catch {
-      throw err; // e.g. a browser main thread that refuses synchronous compilation: call init() first
-    }
-    return sharedInstance();
-  }
-}
-
 export function headerArea(): HeaderArea {
-  const wasm = instance();
+  const wasm = sharedInstance();
   if (area === undefined || areaInstance !== wasm) {
     const at = wasm.heapBase;
     const outPtr = at + STAGE_BYTES + UUID_BYTES;
@@ -58,17 +42,6 @@ export function headerArea(): HeaderArea {
     areaInstance = wasm;
   }
   return area;
-}
-
-/**
- * Runs a WASM writer at the staging area (`write` may first put variable bytes there) and copies
- * the header it wrote to `target` at `offset`. Returns the offset after it.
- */
-export function writeHeader(target: Uint8Array, offset: number, write: (wasm: HeaderArea) => number): number {
-  const wasm = headerArea();
-  const length = write(wasm);
-  target.set(wasm.bytes.subarray(wasm.at, wasm.at + length), offset);
-  return offset + length;
 }
 
 /** Bytes staged first: every fixed header fits, so only START/FULL with a long idstr is staged twice. */

@@ -1,6 +1,7 @@
 import { MigrationFlags } from "../fsm/states.js";
 import type { MigratableDevice } from "../device/types.js";
 import type { MultifdPlan } from "./options.js";
+import { checksumAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "../codec/checksum.js";
 
 /**
  * The setup configuration both ends exchange (source: CONFIGURATION section after the file header;
@@ -10,7 +11,8 @@ export interface SetupConfig {
   version: 1;
   /** Per-migration id, echoed in each multifd channel's hello. */
   uuid: string;
-  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: boolean };
+  /** `checksum`: the multifd CHECKSUM extension's algorithm (a peer that sends a boolean means none or CRC32C). */
+  capabilities: { returnPath: true; switchoverAck: boolean; multifd: boolean; checksum: ChecksumAlgorithm };
   multifdChannels: number;
   /** How the config blob travels on the main channel (our one deviation from QEMU). */
   configBlob: "length-delimited";
@@ -85,5 +87,9 @@ export function parseConfig(json: unknown): SetupConfig {
     Array.isArray(c.devices) &&
     c.devices.every((d) => typeof d?.name === "string" && Number.isInteger(d.instanceId) && typeof d.flags === "string");
   if (!ok) throw new Error("malformed setup configuration");
-  return c;
+  const checksum = c.capabilities.checksum as unknown;
+  if (typeof checksum !== "boolean" && !CHECKSUM_ALGORITHMS.includes(checksum as ChecksumAlgorithm)) {
+    throw new Error(`unknown checksum '${String(checksum)}' in setup configuration`);
+  }
+  return { ...c, capabilities: { ...c.capabilities, checksum: checksumAlgorithm(checksum as ChecksumAlgorithm | boolean) } };
 }

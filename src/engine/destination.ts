@@ -45,7 +45,7 @@ class DestinationSession {
   #ackSent = false;
   #returnPathOpen = false;
   readonly #approved = new Set<VfioLoadHandler>();
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #receiver: MultifdReceiver | undefined;
   #multifdReport: MultifdReceiveReport | undefined;
 

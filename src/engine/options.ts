@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import type { MigratableDevice } from "../device/types.js";
+import { checksumAlgorithm, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ChecksumOption } from "../codec/checksum.js";
 import { VfioMigrationError } from "../errors.js";
 import type { Acceptor, Dialer } from "../transport/types.js";
 import type { VmRunState } from "./runstate.js";
@@ -30,8 +31,12 @@ export interface MultifdOptions {
   channels?: number;
   /** Device-state transfer over multifd channels (QEMU's x-migration-multifd-transfer): on, off, or auto = on when there are channels. Default auto. */
   mode?: MultifdMode;
-  /** Per-packet CRC32C on multifd device-state packets (our extension). */
-  checksum?: boolean;
+  /**
+   * Per-packet integrity check on multifd device-state packets (our CHECKSUM extension): "crc32c"
+   * (the standard one), "xxh3" (XXH3-64, several times faster in WASM) or "none" (default; QEMU's
+   * exact bytes). `true` means "crc32c". Both ends must choose the same (checked at setup).
+   */
+  checksum?: ChecksumOption;
   /** Destination: bound on packet bytes queued for the load workers (default 64 MiB). */
   maxQueuedBytes?: number;
 }
@@ -40,7 +45,7 @@ export interface MultifdOptions {
 export interface MultifdPlan {
   channels: number;
   transfer: boolean;
-  checksum: boolean;
+  checksum: ChecksumAlgorithm;
 }
 
 export function planMultifd(options: MultifdOptions | undefined): MultifdPlan {
@@ -53,7 +58,11 @@ export function planMultifd(options: MultifdOptions | undefined): MultifdPlan {
   if (transfer && channels === 0) {
     throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", "Multifd device transfer requested but unsupported in the current config (no multifd channels)");
   }
-  return { channels: transfer ? channels : 0, transfer, checksum: transfer && (options?.checksum ?? false) };
+  const checksum = options?.checksum ?? false;
+  if (typeof checksum !== "boolean" && !CHECKSUM_ALGORITHMS.includes(checksum)) {
+    throw new VfioMigrationError("ERR_MULTIFD_UNSUPPORTED", `multifd checksum must be one of ${CHECKSUM_ALGORITHMS.join(", ")}, got '${String(checksum)}'`);
+  }
+  return { channels: transfer ? channels : 0, transfer, checksum: transfer ? checksumAlgorithm(checksum) : "none" };
 }
 
 interface CommonOptions {

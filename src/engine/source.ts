@@ -68,7 +68,7 @@ class SourceSession {
   #peerReport: DestinationReport | undefined;
   #peerError: Error | undefined;
   #peerConfig: ((c: SetupConfig) => void) | undefined;
-  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: false };
+  #plan: MultifdPlan = { channels: 0, transfer: false, checksum: "none" };
   #multifdChannels: Channel[] = [];
   #sender: MultifdSender | undefined;
   #multifdReport: MultifdSendReport | undefined;

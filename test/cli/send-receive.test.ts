@@ -41,8 +41,8 @@ describe("vfio-migration send / receive as two processes over TCP", () => {
     }
   });
 
-  it("moves 4 devices over 4 channels on threads of their own; digests equal", async () => {
-    const args = ["--devices", "4", "--state-size", "8MiB", "--channels", "4", "--multifd", "on"];
+  it("moves 4 devices over 4 channels on threads of their own, XXH3-checked; digests equal", async () => {
+    const args = ["--devices", "4", "--state-size", "8MiB", "--channels", "4", "--multifd", "on", "--checksum", "xxh3"];
     const { send, receive, source, destination } = await pair(args, ["--switchover-bandwidth", "1GB", "--channel-threads", "on"]);
     expect([send.code, receive.code]).toEqual([0, 0]);
     expect(source.bytes.multifd.every((n: number) => n > 0)).toBe(true);

@@ -2,7 +2,7 @@
 import {
   encodeCommand, encodeConfigState, encodeConfiguration, encodeDataStateHeader, encodeDeviceStatePacket, encodeEof,
   encodeFileHeader, encodeMarker, encodeMultifdConfigData, encodeMultifdHello, encodePing, encodeSectionFooter,
-  encodeSectionPart, encodeSectionStart, encodeVmDescription, MainCommand, SectionType, VfioMarker,
+  encodeSectionPart, encodeSectionStart, encodeVmDescription, MainCommand, SectionType, VfioMarker, type ChecksumOption,
 } from "../../src/codec/index.js";
 import { concat, seededBytes } from "./helpers.js";
 
@@ -49,7 +49,7 @@ export function mainStreamFixture() {
 }
 
 /** A multifd channel carrying the spec's worked example scaled down: data packets, then the config packet. */
-export function multifdStreamFixture(options: { chunks?: number; chunkBytes?: number; checksum?: boolean; channelId?: number } = {}) {
+export function multifdStreamFixture(options: { chunks?: number; chunkBytes?: number; checksum?: ChecksumOption; channelId?: number } = {}) {
   const { chunks = 3, chunkBytes = 4096, checksum = false, channelId = 0 } = options;
   const data = Array.from({ length: chunks }, (_, i) => seededBytes(chunkBytes, 100 + i));
   const blob = seededBytes(64, 9);

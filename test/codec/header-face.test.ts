@@ -1,8 +1,10 @@
 // The TypeScript face of the WASM header functions: what it checks before calling them and how it
 // feeds them bytes that arrive in pieces.
 import { describe, expect, it } from "vitest";
-import { decodeMultifdHello, encodeMultifdHello, encodeReturnPath, encodeSectionStart, SectionType, StreamDecoder } from "../../src/codec/index.js";
+import { decodeMultifdHello, encodeMultifdHello, encodeReturnPath, encodeSectionStart, init, SectionType, StreamDecoder } from "../../src/codec/index.js";
 import { caught } from "./helpers.js";
+
+await init();
 
 describe("header functions' TypeScript face", () => {
   it("checks the hello's channel id against any bound as before: none, fractional, zero", () => {

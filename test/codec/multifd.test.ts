@@ -10,6 +10,10 @@ import { caught, expectBytes, seededBytes, toHex } from "./helpers.js";
 const IDSTR = "0000:00:04.0/vfio";
 
 describe("multifd hello", () => {
+  beforeAll(async () => {
+    await init();
+  });
+
   it("is 64 bytes: magic, version, uuid, channel id, zeros", () => {
     const uuid = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
     const hello = encodeMultifdHello({ uuid, channelId: 3 });
@@ -95,7 +99,7 @@ describe.each(FLAVORS)("device-state packet framing (%s build)", (flavor) => {
     const slot = instance.heapBase + 64;
     for (let round = 0; round < 200; round++) {
       const dataLength = (round * 7919) % 5000;
-      const checksum = round % 2 === 0;
+      const checksum = (["none", "crc32c", "xxh3"] as const)[round % 3];
       const idstr = "dev".repeat(round % 80);
       const stale = seededBytes(deviceStatePacketBytes(dataLength, checksum), round + 1);
       instance.bytes.set(stale, slot);

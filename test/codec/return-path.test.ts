@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { encodeReturnPath, StreamDecoder, type ReturnPathMessage } from "../../src/codec/index.js";
+import { encodeReturnPath, init, StreamDecoder, type ReturnPathMessage } from "../../src/codec/index.js";
 import { caught, concat, hex, toHex } from "./helpers.js";
+
+await init();
 
 const decodeAll = (bytes: Uint8Array) => {
   const decoder = new StreamDecoder({ kind: "return-path", subject: "main" });

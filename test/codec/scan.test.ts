@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetIdstr, scanResultsBytes, type CodecInstance,
+  createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetIdstr, scanResultsBytes, type ChecksumOption, type CodecInstance,
 } from "../../src/codec/index.js";
 import { scanMultifdReference } from "../../src/codec/reference/scan.js";
 import { FLAVORS } from "../support/flavors.js";
@@ -9,12 +9,12 @@ import { caught, concat, seededBytes } from "./helpers.js";
 const IDSTR = "0000:00:04.0/vfio";
 const MAX_RECORDS = 8;
 
-function packet(idx: number, dataLength: number, checksum: boolean, flags = 0): Uint8Array {
+function packet(idx: number, dataLength: number, checksum: ChecksumOption, flags = 0): Uint8Array {
   return encodeDeviceStatePacket({ idstr: IDSTR, instanceId: idx % 3, idx, flags, data: seededBytes(dataLength, idx + 1), checksum });
 }
 
 /** Writes `bytes` as a window in `instance` and scans it with both the WASM scanner and the reference. */
-function scanBoth(instance: CodecInstance, bytes: Uint8Array, maxPayload: number, checksum: boolean) {
+function scanBoth(instance: CodecInstance, bytes: Uint8Array, maxPayload: number, checksum: ChecksumOption) {
   const results = instance.heapBase;
   const window = results + scanResultsBytes(MAX_RECORDS);
   instance.bytes.set(bytes, window);
@@ -61,7 +61,7 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
     expect([rest.summary.stop, rest.summary.count, rest.records[1][4]]).toEqual(["need-more", 2, MAX_RECORDS + 1]);
   });
 
-  const cases: Array<[string, (p: Uint8Array) => void, string, number, { checksum?: boolean; maxPayload?: number }?]> = [
+  const cases: Array<[string, (p: Uint8Array) => void, string, number, { checksum?: ChecksumOption; maxPayload?: number }?]> = [
     ["bad magic", (p) => (p[3] = 0x45), "ERR_MULTIFD_BAD_MAGIC", 0],
     ["bad version", (p) => (p[7] = 2), "ERR_MULTIFD_BAD_VERSION", 4],
     ["unknown flag bits", (p) => (p[10] = 1), "ERR_MULTIFD_UNKNOWN_FLAGS", 8],
@@ -78,6 +78,10 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
     ["idx 0xffffffff", (p) => p.fill(0xff, 280, 284), "ERR_MULTIFD_BAD_IDX", 280],
     ["a corrupted data byte", (p) => (p[300] ^= 1), "ERR_MULTIFD_CHECKSUM_MISMATCH", 276 + 112, { checksum: true }],
     ["a corrupted trailer", (p) => (p[p.length - 1] ^= 0x80), "ERR_MULTIFD_CHECKSUM_MISMATCH", 276 + 112, { checksum: true }],
+    ["XXH3: CHECKSUM missing", (p) => (p[11] = 0x40), "ERR_MULTIFD_CHECKSUM_FLAG", 8, { checksum: "xxh3" }],
+    ["XXH3: a corrupted data byte", (p) => (p[300] ^= 1), "ERR_MULTIFD_CHECKSUM_MISMATCH", 276 + 112, { checksum: "xxh3" }],
+    ["XXH3: a corrupted trailer's first byte", (p) => (p[p.length - 8] ^= 1), "ERR_MULTIFD_CHECKSUM_MISMATCH", 276 + 112, { checksum: "xxh3" }],
+    ["XXH3: a corrupted trailer's last byte", (p) => (p[p.length - 1] ^= 0x80), "ERR_MULTIFD_CHECKSUM_MISMATCH", 276 + 112, { checksum: "xxh3" }],
   ];
   it.each(cases)("refuses %s with its code and offset, after the good packets before it", (_name, corrupt, code, offset, options = {}) => {
     const checksum = options.checksum ?? false;
@@ -91,7 +95,8 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
 
   it("equals the TypeScript reference on random and corrupted windows", () => {
     for (let round = 0; round < 300; round++) {
-      const checksum = round % 2 === 1;
+      // Every algorithm, with lengths on both sides of XXH3's 240-byte and 1 KiB block boundaries.
+      const checksum = (["none", "crc32c", "xxh3"] as const)[(round >> 2) % 3];
       const sizes = Array.from({ length: 1 + (round % 5) }, (_, i) => (round * 131 + i * 977) % 3000);
       const stream = concat(...sizes.map((size, i) => packet(i, size, checksum, i === sizes.length - 1 ? 1 : 0)));
       const noise = seededBytes(8, round + 99);

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   createInstance, decodeMultifdConfigData, encodeMultifdHello, init, ReorderIndex, reorderStateBytes, StreamDecoder,
-  WireFormatError, type MultifdRecord,
+  WireFormatError, type ChecksumOption, type MultifdRecord,
 } from "../../src/codec/index.js";
 import { FLAVORS } from "../support/flavors.js";
 import { IDSTR, multifdStreamFixture } from "./fixtures.js";
@@ -11,7 +11,7 @@ import { caught, concat } from "./helpers.js";
 type Packet = Extract<MultifdRecord, { type: "packet" }>;
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 
-function decode(pieces: Uint8Array[], options: { checksum?: boolean; maxPacketBytes?: number } = {}) {
+function decode(pieces: Uint8Array[], options: { checksum?: ChecksumOption; maxPacketBytes?: number } = {}) {
   const decoder = new StreamDecoder({ kind: "multifd", subject: "multifd/0", channels: 4, ...options });
   const out: Array<Record<string, unknown>> = [];
   for (const piece of pieces) {
@@ -45,6 +45,20 @@ describe.each(FLAVORS)("StreamDecoder, multifd channel (%s build)", (flavor) => 
     ]);
     expect(packets.slice(0, 3).map((p) => p.data)).toEqual(fixture.data.map(hexOf));
     expect(packets.every((p) => typeof p.checksum === "number")).toBe(true);
+  });
+
+  it("decodes XXH3-checked packets, each with its be64 trailer", () => {
+    const fixture = multifdStreamFixture({ checksum: "xxh3" });
+    const packets = decode([fixture.bytes], { checksum: "xxh3" }).slice(1) as unknown as Array<Packet & { data: string }>;
+    expect(packets.map((p) => [p.offset, p.idx, p.packetFlags])).toEqual([
+      [64, 0, 0xc0],
+      [64 + 4392, 1, 0xc0],
+      [64 + 2 * 4392, 2, 0xc0],
+      [64 + 3 * 4392, 3, 0xc0],
+    ]);
+    expect(packets.slice(0, 3).map((p) => p.data)).toEqual(fixture.data.map(hexOf));
+    // Read as CRC32C, the same bytes are misframed: the algorithm is part of the negotiated setup.
+    expect(caught(() => decode([fixture.bytes], { checksum: "crc32c" })).code).toMatch(/^ERR_MULTIFD_/);
   });
 
   it("gives the same records for the stream split at every point", () => {
@@ -95,9 +109,9 @@ describe.each(FLAVORS)("StreamDecoder, multifd channel (%s build)", (flavor) => 
     expect([err.code, err.offset, err.message.startsWith("multifd/0: ")]).toEqual(["ERR_MULTIFD_PACKET_TOO_LARGE", 64 + 272, true]);
   });
 
-  it("with checksums, detects every corrupted payload byte; other corruptions are typed errors or idstr/instance changes (fast-check)", () => {
-    const fixture = multifdStreamFixture({ chunks: 2, chunkBytes: 500, checksum: true });
-    const whole = decode([fixture.bytes], { checksum: true });
+  it.each(["crc32c", "xxh3"] as const)("with %s checksums, detects every corrupted payload byte; other corruptions are typed errors or idstr/instance changes (fast-check)", (checksum) => {
+    const fixture = multifdStreamFixture({ chunks: 2, chunkBytes: 500, checksum });
+    const whole = decode([fixture.bytes], { checksum });
     const ignoreNames = (records: Array<Record<string, unknown>>) => records.map(({ idstr: _i, instanceId: _n, ...rest }) => rest);
     fc.assert(
       fc.property(fc.integer({ min: 64, max: fixture.bytes.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
@@ -105,7 +119,7 @@ describe.each(FLAVORS)("StreamDecoder, multifd channel (%s build)", (flavor) => 
         bytes[at] ^= flip;
         let records: Array<Record<string, unknown>>;
         try {
-          records = decode([bytes], { checksum: true });
+          records = decode([bytes], { checksum });
         } catch (err) {
           expect(err).toBeInstanceOf(WireFormatError);
           return;
@@ -114,7 +128,7 @@ describe.each(FLAVORS)("StreamDecoder, multifd channel (%s build)", (flavor) => 
         expect(inPacket >= 12 && inPacket < 272).toBe(true);
         expect(ignoreNames(records)).toEqual(ignoreNames(whole));
       }),
-      { interruptAfterTimeLimit: 3000, numRuns: 1000 },
+      { interruptAfterTimeLimit: 1500, numRuns: 1000 },
     );
   });
 

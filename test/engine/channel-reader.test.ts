@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { encodeConfigState, encodeConfiguration, encodeEof, encodeFileHeader, encodeSectionFooter, encodeSectionStart, SectionType } from "../../src/codec/index.js";
+import { encodeConfigState, encodeConfiguration, encodeEof, encodeFileHeader, encodeSectionFooter, encodeSectionStart, init, SectionType } from "../../src/codec/index.js";
 import { ChannelReader } from "../../src/engine/channel-reader.js";
 import { memoryPair } from "../../src/transport/index.js";
+
+await init();
 
 describe("ChannelReader", () => {
   it("keeps a record whole while it spans several reuse windows (a 9 MiB config blob read in small pieces)", async () => {

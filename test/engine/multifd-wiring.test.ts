@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { encodeMultifdHello, init } from "../../src/codec/index.js";
 import { receive } from "../../src/engine/index.js";
+import { planMultifd } from "../../src/engine/options.js";
 import { memoryNetwork } from "../../src/transport/index.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
 import { decodeMain, spyingDialer } from "./spy.js";
+import { caught } from "../codec/helpers.js";
 import { runBoth, simulatedPair, stateOf } from "./support.js";
 
 await init();
@@ -48,6 +50,32 @@ describe("engine with multifd device-state transfer", () => {
       expect(side.error!.message).toContain("capability multifd: source true, destination false");
     }
     expect(sources.map(stateOf)).toEqual(["RUNNING"]);
+  });
+
+  it("moves 2 devices over 2 TCP channels with XXH3 checksums", async () => {
+    const { sources, destinations } = simulatedPair(2, { stateSize: 2 << 20 });
+    const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
+    const multifd = { channels: 2, checksum: "xxh3" as const };
+    const r = await runBoth(sources, destinations, { multifd }, { multifd }, { acceptor, dialer: tcpConnect(acceptor.address) });
+    expect([r.source.status, r.destination.status]).toEqual(["completed", "completed"]);
+    expect(r.destination.devices.map((d) => d.digest)).toEqual(r.source.devices.map((d) => d.digest));
+  });
+
+  it("fails at setup when the two ends chose different checksums, naming both", async () => {
+    const { sources, destinations } = simulatedPair(1);
+    const r = await runBoth(sources, destinations, { multifd: { channels: 1, checksum: "crc32c" } }, { multifd: { channels: 1, checksum: "xxh3" } });
+    for (const side of [r.source, r.destination]) {
+      expect(side.error).toMatchObject({ code: "ERR_SETUP_MISMATCH" });
+      expect(side.error!.message).toContain("capability checksum: source crc32c, destination xxh3");
+    }
+    expect(sources.map(stateOf)).toEqual(["RUNNING"]);
+  });
+
+  it("plans each checksum spelling, and refuses an unknown one", () => {
+    const plan = (checksum: unknown) => planMultifd({ channels: 1, checksum: checksum as never }).checksum;
+    expect([undefined, false, true, "none", "crc32c", "xxh3"].map(plan)).toEqual(["none", "none", "crc32c", "none", "crc32c", "xxh3"]);
+    expect(planMultifd({ channels: 0, checksum: "xxh3" }).checksum).toBe("none");
+    expect(caught(() => plan("md5"))).toMatchObject({ code: "ERR_MULTIFD_UNSUPPORTED" });
   });
 
   it("refuses --multifd on without channels before anything changes", async () => {

@@ -8,7 +8,7 @@ import { printReport, sideReport } from "../report.js";
 import { destinationAcceptor, TLS_RECEIVE_OPTIONS, TLS_RECEIVE_USAGE, tlsFrom } from "../tls-options.js";
 
 const USAGE = `usage: vfio-migration receive --listen HOST:PORT [device options as for simulate] [--switchover-ack]
-  [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--json]
+  [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--json]
   ${TLS_RECEIVE_USAGE}
 Prints "listening on HOST:PORT" on stderr once bound (port 0 picks a free one), then waits for one migration.`;
 

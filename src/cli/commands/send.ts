@@ -12,7 +12,7 @@ import { TraceRecorder } from "../../engine/trace.js";
 import { sourceDialer, TLS_SEND_OPTIONS, TLS_SEND_USAGE, tlsFrom } from "../tls-options.js";
 
 const USAGE = `usage: vfio-migration send --connect HOST:PORT [device options as for simulate] [--switchover-ack]
-  [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R] [--switchover-bandwidth R]
+  [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--bandwidth R] [--switchover-bandwidth R]
   [--downtime-limit MS] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
   ${TLS_SEND_USAGE} [--channel-threads on|off]`;
 

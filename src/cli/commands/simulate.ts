@@ -18,7 +18,7 @@ import { runReport } from "../report/write.js";
 
 const USAGE = `usage: vfio-migration simulate [--transport memory|tcp] [--devices N] [--state-size 64MiB] [--initial-size S]
   [--dirty-rate R] [--load-delay MS] [--save-speed R] [--load-speed R] [--flags STOP_COPY,P2P,PRE_COPY] [--mtty]
-  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum crc32c|none] [--bandwidth R]
+  [--p2p-writes] [--seed N] [--channels N] [--multifd on|off|auto] [--checksum none|crc32c|xxh3] [--bandwidth R]
   [--switchover-bandwidth R] [--downtime-limit MS] [--switchover-ack] [--capture DIR] [--cancel-after MS] [--json] [--report FILE.html]
 sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes`;
 

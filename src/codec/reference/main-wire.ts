@@ -1,15 +1,15 @@
-// Pure-TypeScript reference of assembly/main-wire.ts: the test oracle. Same contracts over `bytes`
+// Pure-TypeScript reference of assembly/main-wire.ts's readers: the test oracle. Same contracts over `bytes`
 // with `ptr` an offset into it and `out` the results slots: readers return the header's length,
 // 0 with out[0] = bytes needed, or -error with out[0] = the offset at fault.
 import {
-  COMMAND_LENGTHS, MAIN_COMMAND_MAX, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC,
-  QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, VfioMarker,
+  COMMAND_LENGTHS, MAIN_COMMAND_MAX, MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, MULTIFD_UUID_BYTES, MULTIFD_VERSION, QEMU_VM_FILE_MAGIC, QEMU_VM_FILE_VERSION, ReturnPathType, SectionType, VfioMarker,
 } from "../constants.js";
 import { HeaderError } from "../wire-wasm.js";
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-const RP_FIXED_LENGTHS: ReadonlyMap<number, number> = new Map([
+/** Body lengths of the return-path types with a fixed body. */
+export const RP_FIXED_LENGTHS: ReadonlyMap<number, number> = new Map([
   [ReturnPathType.SHUT, 4],
   [ReturnPathType.PONG, 4],
   [ReturnPathType.RESUME_ACK, 4],
@@ -29,72 +29,6 @@ function fail(out: Uint32Array, error: HeaderError, at: number): number {
 function setOut64(out: Uint32Array, slot: number, value: bigint): void {
   out[slot] = Number(value & 0xffffffffn);
   out[slot + 1] = Number(value >> 32n);
-}
-
-// ---- writers
-
-export function writeFileHeaderReference(bytes: Uint8Array, ptr: number): number {
-  view(bytes).setUint32(ptr, QEMU_VM_FILE_MAGIC);
-  view(bytes).setUint32(ptr + 4, QEMU_VM_FILE_VERSION);
-  return 8;
-}
-
-export function writeSectionStartReference(bytes: Uint8Array, ptr: number, type: number, sectionId: number, idstrLen: number, instanceId: number, version: number): number {
-  const v = view(bytes);
-  v.setUint8(ptr, type);
-  v.setUint32(ptr + 1, sectionId);
-  v.setUint8(ptr + 5, idstrLen);
-  v.setUint32(ptr + 6 + idstrLen, instanceId);
-  v.setUint32(ptr + 10 + idstrLen, version);
-  return 14 + idstrLen;
-}
-
-export function writeSectionHeaderReference(bytes: Uint8Array, ptr: number, type: number, sectionId: number): number {
-  view(bytes).setUint8(ptr, type);
-  view(bytes).setUint32(ptr + 1, sectionId);
-  return 5;
-}
-
-export const writeLengthDelimitedHeaderReference = writeSectionHeaderReference;
-
-export function writeCommandHeaderReference(bytes: Uint8Array, ptr: number, command: number, length: number): number {
-  const v = view(bytes);
-  v.setUint8(ptr, SectionType.COMMAND);
-  v.setUint16(ptr + 1, command);
-  v.setUint16(ptr + 3, length);
-  return 5;
-}
-
-export function writeEofReference(bytes: Uint8Array, ptr: number): number {
-  bytes[ptr] = SectionType.EOF;
-  return 1;
-}
-
-export function writeMarkerReference(bytes: Uint8Array, ptr: number, marker: bigint): number {
-  view(bytes).setBigUint64(ptr, marker);
-  return 8;
-}
-
-export function writeMarkerLengthReference(bytes: Uint8Array, ptr: number, marker: bigint, length: number): number {
-  view(bytes).setBigUint64(ptr, marker);
-  view(bytes).setBigUint64(ptr + 8, BigInt(length));
-  return 16;
-}
-
-export function writeReturnPathReference(bytes: Uint8Array, ptr: number, type: number, length: number, value: number): number {
-  view(bytes).setUint16(ptr, type);
-  view(bytes).setUint16(ptr + 2, length);
-  if (RP_FIXED_LENGTHS.get(type) !== 4) return 4;
-  view(bytes).setUint32(ptr + 4, value);
-  return 8;
-}
-
-export function writeMultifdHelloReference(bytes: Uint8Array, ptr: number, channelId: number): number {
-  view(bytes).setUint32(ptr, MULTIFD_MAGIC);
-  view(bytes).setUint32(ptr + 4, MULTIFD_VERSION);
-  bytes[ptr + 24] = channelId;
-  bytes.fill(0, ptr + 25, ptr + MULTIFD_HELLO_BYTES);
-  return MULTIFD_HELLO_BYTES;
 }
 
 // ---- readers

@@ -1,10 +1,11 @@
 // Pure-TypeScript reference of assembly/scan.ts scanMultifd: the test oracle and bench baseline.
 // Same checks in the same order; returns what the WASM function writes to its results area.
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_HEADER_BYTES, MULTIFD_HEADER_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, MultifdFlag, VFIO_HEADER_BYTES,
+  DEVICE_STATE_HEADER_BYTES, MULTIFD_HEADER_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION, MultifdFlag, VFIO_HEADER_BYTES,
   VFIO_INVALID_IDX, VFIO_PACKET_VERSION,
 } from "../constants.js";
-import { crc32cReference } from "./crc32c.js";
+import { checksumAlgorithm, checksumTrailerBytes, type ChecksumOption } from "../checksum.js";
+import { trailerMatchesReference } from "./checksum.js";
 
 export interface ReferenceScan {
   /** 0 need more, 1 results full, 2 error. */
@@ -28,7 +29,9 @@ function flagsError(flags: number, checksumOn: boolean): number {
   return checksumOn ? 8 : 0;
 }
 
-export function scanMultifdReference(window: Uint8Array, maxPayload: number, checksumOn: boolean, maxRecords: number): ReferenceScan {
+export function scanMultifdReference(window: Uint8Array, maxPayload: number, checksum: ChecksumOption, maxRecords: number): ReferenceScan {
+  const algorithm = checksumAlgorithm(checksum);
+  const checksumOn = algorithm !== "none";
   const view = new DataView(window.buffer, window.byteOffset, window.byteLength);
   const records: number[][] = [];
   let at = 0;
@@ -54,14 +57,10 @@ export function scanMultifdReference(window: Uint8Array, maxPayload: number, che
     if (view.getUint32(vfio) !== VFIO_PACKET_VERSION) return fail(13, vfio);
     const idx = view.getUint32(vfio + 4);
     if (idx === VFIO_INVALID_IDX) return fail(14, vfio + 4);
-    const wireLen = DEVICE_STATE_HEADER_BYTES + size + (checksumOn ? CHECKSUM_BYTES : 0);
+    const wireLen = DEVICE_STATE_HEADER_BYTES + size + checksumTrailerBytes(algorithm);
     if (avail < wireLen) return stopAt(0, wireLen - avail);
-    let checksum = 0;
-    if (checksumOn) {
-      checksum = view.getUint32(vfio + size);
-      if (crc32cReference(window.subarray(vfio, vfio + size)) !== checksum) return fail(15, vfio + size);
-    }
-    records.push([at, size, wireLen, view.getUint32(at + 268), idx, view.getUint32(vfio + 8), flags, checksum]);
+    if (!trailerMatchesReference(algorithm, view, vfio, vfio + size)) return fail(15, vfio + size);
+    records.push([at, size, wireLen, view.getUint32(at + 268), idx, view.getUint32(vfio + 8), flags, checksumOn ? view.getUint32(vfio + size) : 0]);
     at += wireLen;
   }
 }

@@ -7,6 +7,13 @@ export interface CodecExports {
   heapBase(): number;
   /** Continues a CRC32C (finalized value in and out, 0 to start) over `len` bytes at `ptr`. */
   crc32c(crc: number, ptr: number, len: number): number;
+  /** XXH3-64 (seed 0) of `len` bytes at `ptr`. */
+  xxh3(ptr: number, len: number): bigint;
+  /** A long XXH3 in pieces: reset the 64-byte state, whole 1 KiB blocks (bytes must follow them), then the last 1..1024 bytes. */
+  xxh3Reset(state: number): void;
+  xxh3Blocks(state: number, ptr: number, blocks: number): void;
+  /** The last `len` bytes at `ptr` (the 64 bytes before `ptr` hold the input's preceding bytes when `len` < 64). */
+  xxh3Final(state: number, ptr: number, len: number, total: bigint): bigint;
   /** Wire constant number `which` (order: WASM_CONSTANT_NAMES in src/codec/wasm/constants.ts). */
   wireConstant(which: number): bigint;
   /** Frames a device-state packet in place at `slot` (idstr at slot + 12, data at slot + 288); returns its wire bytes. */
@@ -25,19 +32,9 @@ export interface CodecExports {
   reorderHandle(state: number, idx: number): number;
   /** Marks `count` indices of the run written; returns the new `next`. */
   reorderAdvance(state: number, count: number): number;
-  // Headers of the main channel, return path and multifd hello (assembly/main-wire.ts). Writers
-  // return the header's length; readers return it (> 0), 0 with out[0] = bytes needed, or -error
-  // with out[0] = the offset at fault, and write fields to out[1..] (u32s).
-  writeFileHeader(ptr: number): number;
-  writeSectionStart(ptr: number, type: number, sectionId: number, idstrLen: number, instanceId: number, version: number): number;
-  writeSectionHeader(ptr: number, type: number, sectionId: number): number;
-  writeLengthDelimitedHeader(ptr: number, type: number, length: number): number;
-  writeCommandHeader(ptr: number, command: number, length: number): number;
-  writeEof(ptr: number): number;
-  writeMarker(ptr: number, marker: bigint): number;
-  writeMarkerLength(ptr: number, marker: bigint, length: number): number;
-  writeReturnPath(ptr: number, type: number, length: number, value: number): number;
-  writeMultifdHello(ptr: number, channelId: number): number;
+  // Header readers of the main channel, return path and multifd hello (assembly/main-wire.ts): they
+  // return the header's length (> 0), 0 with out[0] = bytes needed, or -error with out[0] = the
+  // offset at fault, and write fields to out[1..] (u32s).
   readFileHeader(ptr: number, avail: number, out: number): number;
   readTopLevel(ptr: number, avail: number, started: number, maxConfig: number, out: number): number;
   readVmDescription(ptr: number, avail: number, max: number, out: number): number;

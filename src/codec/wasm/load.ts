@@ -47,10 +47,14 @@ function wasmBytes(flavor: WasmFlavor): Uint8Array<ArrayBuffer> {
   return decodeBase64(flavor === "simd" ? simdWasmBase64 : scalarWasmBase64);
 }
 
+/** Whether the engine takes the SIMD build, asked once: the answer cannot change in a process. */
+let simdValid: boolean | undefined;
+
 function chooseFlavor(requested?: WasmFlavor): WasmFlavor {
   const want = requested ?? envFlavor();
   if (want === "scalar") return "scalar";
-  if (WebAssembly.validate(wasmBytes("simd"))) return "simd";
+  simdValid ??= WebAssembly.validate(wasmBytes("simd"));
+  if (simdValid) return "simd";
   if (want === "simd") {
     throw new VfioMigrationError("ERR_WASM_SIMD_UNSUPPORTED", "this WebAssembly engine does not support SIMD");
   }
@@ -72,9 +76,13 @@ function compile(flavor: WasmFlavor): Promise<WebAssembly.Module> {
 }
 
 /**
- * Compiles the inlined WASM core once per build (cached) and makes it the default for new
- * instances. Call before any codec function; calling again is free. By default the SIMD build is
- * used when the engine validates it; `flavor` (or env VFIO_MIGRATION_WASM=scalar|simd) forces one.
+ * Loads the WASM core: compiles the inlined build once (cached) and makes it the default for new
+ * instances. **The one rule**: `await init()` once before anything else. After it, every function
+ * is synchronous and fast; before it, every function that needs the core throws
+ * `VfioMigrationError` with code `ERR_WASM_NOT_INITIALIZED` (the header encoders, plain
+ * TypeScript, need nothing). Calling again is free and returns the build in use. By default the
+ * SIMD build is used when the engine validates it; `flavor` (or env VFIO_MIGRATION_WASM=scalar|simd)
+ * forces one, and switching builds replaces the shared instances.
  */
 export async function init(options: InitOptions = {}): Promise<WasmFlavor> {
   const flavor = chooseFlavor(options.flavor);
@@ -86,23 +94,9 @@ export async function init(options: InitOptions = {}): Promise<WasmFlavor> {
   return flavor;
 }
 
-/**
- * `init()` without awaiting, for the header encoders and decoders when the application has not
- * called `init()` yet: compiles with `new WebAssembly.Module` (browsers allow it for a module this
- * small). Keeps the build an earlier `init()` chose.
- */
-export function initSync(options: InitOptions = {}): WasmFlavor {
-  const flavor = chooseFlavor(options.flavor);
-  if (!compiledModules.has(flavor)) {
-    const module = new WebAssembly.Module(wasmBytes(flavor));
-    compiledModules.set(flavor, module);
-    modules.set(flavor, Promise.resolve(module));
-  }
-  if (defaultFlavor !== flavor) {
-    defaultFlavor = flavor;
-    shared = undefined;
-  }
-  return flavor;
+/** The build new instances get (undefined before `init()`): helpers keeping an instance of their own purpose replace it when this changes. */
+export function currentFlavor(): WasmFlavor | undefined {
+  return defaultFlavor;
 }
 
 function requireModule(flavor?: WasmFlavor): { flavor: WasmFlavor; module: WebAssembly.Module } {

@@ -6,7 +6,6 @@ import { arcEffect, checkArc, isPrecopyState, isRunningState, isSavingState, iss
 import { DeviceError } from "../errors.js";
 import { losesPeerWrites, type PeerGroup, type PeerMember } from "../peers.js";
 import type { MigratableDevice, PrecopyInfo } from "../types.js";
-import { ensureCodec } from "./codec-ready.js";
 import { HEADER_RECORD_BYTES, Pattern, TRAILER_RECORD_BYTES, blocksCrc, configBytes, stateDigest } from "./layout.js";
 import { resolveOptions, type ResolvedOptions, type SimulatedDeviceOptions } from "./options.js";
 import { Pacer } from "./pacer.js";
@@ -81,7 +80,6 @@ export class SimulatedDevice implements MigratableDevice, PeerMember {
     checkArc(this.name, this.flags, from, next);
     if (next === from) return;
     const effect = arcEffect(from, next);
-    if (effect !== "none") await ensureCodec();
     this.beforeChange();
     switch (effect) {
       case "open-saving":

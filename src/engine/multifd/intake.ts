@@ -1,6 +1,6 @@
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
-  packetIdstr, type MultifdScanner, type ScannedPacket,
+  deviceStatePacketBytes, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  packetIdstr, type ChecksumOption, type MultifdScanner, type ScannedPacket,
 } from "../../codec/index.js";
 import type { Channel, ReadSink } from "../../transport/types.js";
 import { MultifdError, type MultifdPlace } from "./errors.js";
@@ -215,8 +215,8 @@ export class ChannelIntake implements ReadSink {
 }
 
 /** The smallest packet on the wire. */
-export function minWireBytes(checksum: boolean): number {
-  return DEVICE_STATE_DATA_OFFSET + (checksum ? CHECKSUM_BYTES : 0);
+export function minWireBytes(checksum: ChecksumOption): number {
+  return deviceStatePacketBytes(0, checksum);
 }
 
 /**

@@ -1,5 +1,5 @@
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_IDSTR_OFFSET,
+  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
@@ -21,8 +21,8 @@ export interface MultifdReceiveOptions {
   otherDevices?: readonly MigratableDevice[];
   /** Number of multifd channels that will be added. */
   channels: number;
-  /** The CRC32C extension was negotiated. */
-  checksum?: boolean;
+  /** The CHECKSUM extension's negotiated algorithm (`true`: CRC32C). */
+  checksum?: ChecksumOption;
   /** Largest packet data the sender may send (its `maxChunkBytes`); bounds next_packet_size. */
   maxChunkBytes?: number;
   /**
@@ -94,7 +94,7 @@ export class MultifdReceiver {
     }
     // Room for the largest packet and the head of the next one, read with it (see ChannelIntake).
     const minWire = minWireBytes(this.options.checksum);
-    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + CHECKSUM_BYTES + minWire;
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + MAX_CHECKSUM_BYTES + minWire;
     // One slot per channel to read into, the queue's share, and one per device so that every
     // device's next packet finds a slot even when the queue is full before switchover.
     this.queueSlots = Math.max(1, Math.ceil(maxQueuedBytes / maxChunkBytes));

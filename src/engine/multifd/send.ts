@@ -1,5 +1,5 @@
 import {
-  CHECKSUM_BYTES, DEVICE_STATE_DATA_OFFSET, encodeMultifdConfigData, frameDeviceStatePacket, MARKER_BYTES, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES,
+  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, encodeMultifdConfigData, frameDeviceStatePacket, MARKER_BYTES, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES,
 } from "../../codec/index.js";
 import type { MigratableDevice } from "../../device/types.js";
 import { DeviceState } from "../../fsm/states.js";
@@ -10,8 +10,8 @@ import { checkIdstr, checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, type DeviceT
 import { Arena, SlotPool } from "./pool.js";
 
 export interface MultifdSendOptions {
-  /** Append a CRC32C trailer to every packet (negotiated at setup; off = QEMU's exact bytes). */
-  checksum?: boolean;
+  /** The checksum trailer every packet carries (negotiated at setup; `true`: CRC32C; off = QEMU's exact bytes). */
+  checksum?: ChecksumOption;
   /** Largest device read, QEMU's `data_buffer_size` (1 MiB). */
   maxChunkBytes?: number;
   /** Packet writes in flight per channel. */
@@ -38,7 +38,7 @@ interface SendRun {
  */
 export class MultifdSender {
   private readonly channels: readonly Channel[];
-  private readonly checksum: boolean;
+  private readonly checksum: ChecksumOption;
   private readonly maxChunkBytes: number;
   private readonly writesPerChannel: number;
   private readonly arena: Arena;
@@ -52,7 +52,7 @@ export class MultifdSender {
     this.writesPerChannel = options.writesPerChannel ?? 2;
     checkSize("maxChunkBytes", this.maxChunkBytes);
     checkSize("writesPerChannel", this.writesPerChannel);
-    const slotBytes = DEVICE_STATE_DATA_OFFSET + this.maxChunkBytes + CHECKSUM_BYTES;
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + this.maxChunkBytes + MAX_CHECKSUM_BYTES;
     const slots = channels.length * this.writesPerChannel + Math.max(1, deviceCount);
     checkPool(SlotPool.regionBytes(slotBytes, slots), `maxChunkBytes ${this.maxChunkBytes} and writesPerChannel ${this.writesPerChannel}`);
     this.arena = new Arena([SlotPool.regionBytes(slotBytes, slots)]);

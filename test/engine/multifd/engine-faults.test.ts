@@ -1,14 +1,14 @@
 // Multifd inside a whole migration (engine, SimulatedDevice, real TCP): a dropped multifd channel and
 // a corrupted packet fail both ends with typed errors, and the source resumes RUNNING, state intact.
 import { describe, expect, it } from "vitest";
-import { init } from "../../../src/codec/index.js";
+import { init, type ChecksumOption } from "../../../src/codec/index.js";
 import { shapeDialer, type LinkShape } from "../../../src/transport/shaped.js";
 import { tcpConnect, tcpListen } from "../../../src/transport/tcp.js";
 import { deviceName, runBoth, simulatedPair, stateOf } from "../support.js";
 
 await init();
 
-async function migrateWithFault(fault: (name: string) => LinkShape, checksum: boolean) {
+async function migrateWithFault(fault: (name: string) => LinkShape, checksum: ChecksumOption) {
   const { sources, destinations } = simulatedPair(2, { stateSize: 8 << 20, initialBytes: 1 << 20 });
   const before = sources.map((d) => d.digest());
   const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
@@ -29,9 +29,9 @@ describe("multifd faults inside a migration over TCP", () => {
     expect(r.sources.map((d) => d.digest())).toEqual(r.before);
   });
 
-  it("a corrupted packet with --checksum crc32c fails naming device, channel and idx; the source resumes intact", async () => {
+  it.each(["crc32c", "xxh3"] as const)("a corrupted packet with --checksum %s fails naming device, channel and idx; the source resumes intact", async (checksum) => {
     // Flip a byte inside the first packet's data on multifd/0 (after the 64-byte hello and 288 bytes of headers).
-    const r = await migrateWithFault((name) => (name === "multifd/0" ? { corruptByte: 64 + 288 + 5000 } : {}), true);
+    const r = await migrateWithFault((name) => (name === "multifd/0" ? { corruptByte: 64 + 288 + 5000 } : {}), checksum);
     expect(r.destination.status).toBe("failed");
     expect(r.destination.error).toMatchObject({ code: "ERR_MULTIFD_CHECKSUM_MISMATCH" });
     const message = r.destination.error!.message;

@@ -5,7 +5,8 @@
 // so neither counts process start. Reports medians of BENCH_ROUNDS rounds, GB/s (10^9 bytes of
 // device state per second), the ratio to the pump of the same round, and the receiver's peak RSS.
 // Env: BENCH_ROUNDS (3), E2E_DEVICE_SIZE (1GiB per device), E2E_DEVICES (4), E2E_CHANNELS (4),
-// E2E_CHECKSUMS (default: none and every integrity option `receive --help` lists).
+// E2E_CHECKSUMS (default: none and every integrity option `receive --help` lists), E2E_SEND_ARGS
+// (more `send` options, e.g. "--channel-threads on").
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseSize } from "../src/cli/sizes.js";
@@ -15,6 +16,7 @@ const DEVICE_BYTES = parseSize(process.env.E2E_DEVICE_SIZE ?? "1GiB", "E2E_DEVIC
 const DEVICES = Number(process.env.E2E_DEVICES ?? 4);
 const CHANNELS = Number(process.env.E2E_CHANNELS ?? 4);
 const TOTAL = DEVICE_BYTES * DEVICES;
+const SEND_ARGS = (process.env.E2E_SEND_ARGS ?? "").split(" ").filter(Boolean);
 const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const PUMP = fileURLToPath(new URL("./support/tcp-pump.mjs", import.meta.url));
 /** Preloaded into each receiver: its peak RSS on stderr as it exits. */
@@ -72,7 +74,7 @@ async function migration(checksum: string): Promise<Sample> {
   const link = ["--channels", String(CHANNELS), "--multifd", "on", "--checksum", checksum];
   const receiver = start(["--import", PEAK_RSS, CLI, "receive", "--listen", "127.0.0.1:0", ...device, ...link, "--json"]);
   const [, port] = await receiver.line(/listening on [^:]+:(\d+)/);
-  const sender = start([CLI, "send", "--connect", `127.0.0.1:${port}`, ...device, ...link, "--bandwidth", "0", "--switchover-bandwidth", "100GB", "--json"]);
+  const sender = start([CLI, "send", "--connect", `127.0.0.1:${port}`, ...device, ...link, "--bandwidth", "0", "--switchover-bandwidth", "100GB", "--json", ...SEND_ARGS]);
   await Promise.all([finish(sender, "send"), finish(receiver, "receive")]);
   const source = JSON.parse(sender.stdout) as { status: string; totalMs: number; devices: { sourceDigest: string }[] };
   const destination = JSON.parse(receiver.stdout) as { status: string; devices: { destinationDigest: string }[] };
@@ -109,7 +111,7 @@ const checksums = await checksumOptions();
 const names = ["pump", ...checksums.map((c) => `migration --checksum ${c}`)];
 const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
 const ratios = new Map<string, number[]>(checksums.map((c) => [c, []]));
-console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds`);
+console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds${SEND_ARGS.length ? `, send ${SEND_ARGS.join(" ")}` : ""}`);
 for (let round = 0; round < ROUNDS; round++) {
   const pumped = await pump();
   samples.get("pump")!.push(pumped);

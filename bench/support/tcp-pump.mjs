@@ -18,6 +18,11 @@ function aligned(bytes) {
 }
 
 const [role, ...args] = process.argv.slice(2);
+const numbers = args.map(Number);
+if (numbers.some((n) => !Number.isSafeInteger(n) || n <= 0) || numbers.length !== (role === "send" ? 3 : 2)) {
+  process.stderr.write(`tcp-pump: bad arguments ${args.join(" ")}\n`);
+  process.exit(2);
+}
 if (role === "receive") {
   const [connections, each] = args.map(Number);
   let open = connections;

@@ -122,20 +122,38 @@ export class MultifdScanner {
     return summary;
   }
 
-  /** Packet `i` of the last scan. */
-  packet(i: number): ScannedPacket {
+  /**
+   * `scan` for the hot path, allocating nothing: returns how many packets were found (`packet(i,
+   * into)` reads them, `needed` the bytes wanted), or -1 for an error (call `scan` for it).
+   */
+  scanCount(window: number, length: number): number {
+    const { results, maxRecords, maxPayloadBytes } = this.options;
+    if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
+      throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
+    }
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords);
+    return stop === STOP_ERROR ? -1 : this.records[1];
+  }
+
+  /** With "need-more" from the last scan: bytes wanted past the window's end. */
+  get needed(): number {
+    return this.records[3];
+  }
+
+  /** Packet `i` of the last scan, into `into` when given (no allocation). */
+  packet(i: number, into?: ScannedPacket): ScannedPacket {
     const at = (SCAN_HEADER_BYTES + i * SCAN_RECORD_BYTES) / 4;
     const r = this.records;
-    return {
-      offset: r[at],
-      payloadLength: r[at + 1],
-      wireLength: r[at + 2],
-      instanceId: r[at + 3],
-      idx: r[at + 4],
-      vfioFlags: r[at + 5],
-      packetFlags: r[at + 6],
-      checksum: r[at + 7],
-    };
+    const p = into ?? ({} as ScannedPacket);
+    p.offset = r[at];
+    p.payloadLength = r[at + 1];
+    p.wireLength = r[at + 2];
+    p.instanceId = r[at + 3];
+    p.idx = r[at + 4];
+    p.vfioFlags = r[at + 5];
+    p.packetFlags = r[at + 6];
+    p.checksum = r[at + 7];
+    return p;
   }
 }
 

@@ -1,4 +1,5 @@
 import { ChannelError } from "./errors.js";
+import type { ReadSink } from "./types.js";
 
 interface Chunk {
   bytes: Uint8Array;
@@ -22,6 +23,9 @@ export class ReceiveQueue {
   /** A peer's abort that arrived behind data: reads get that data first, then this error. */
   private failureAfterQueued: Error | undefined;
   private pending: { target: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void } | undefined;
+  /** Set by `readInto`: every byte goes to it instead of to `read`. */
+  private sink: ReadSink | undefined;
+  private sinkSettled = false;
 
   constructor(
     private readonly channelName: () => string,
@@ -58,6 +62,7 @@ export class ReceiveQueue {
     }
     this.chunks.push({ bytes, release });
     this.bufferedBytes += bytes.length;
+    if (this.sink) return this.drain();
     const pending = this.pending;
     if (pending) {
       this.pending = undefined;
@@ -68,6 +73,7 @@ export class ReceiveQueue {
   /** The peer ended its direction: reads return 0 once the queue is empty. */
   end(): void {
     this.ended = true;
+    if (this.sink) return this.drain();
     const pending = this.pending;
     if (pending && this.bufferedBytes === 0) {
       this.pending = undefined;
@@ -86,6 +92,10 @@ export class ReceiveQueue {
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(err);
+    if (this.sink && !this.sinkSettled) {
+      this.sinkSettled = true;
+      this.sink.failed(err);
+    }
   }
 
   /** Like `fail`, once the bytes already queued have been read (a peer's reset behind its data). */
@@ -98,8 +108,8 @@ export class ReceiveQueue {
   read(target: Uint8Array): Promise<number> {
     if (this.bufferedBytes === 0 && this.failureAfterQueued) this.fail(this.failureAfterQueued);
     if (this.failure) return Promise.reject(this.failure);
-    if (this.pending) {
-      return Promise.reject(new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), "a read is already pending"));
+    if (this.pending || this.sink) {
+      return Promise.reject(new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), this.sink ? "read after readInto" : "a read is already pending"));
     }
     if (target.length === 0) {
       return Promise.reject(new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), "read into an empty buffer"));
@@ -110,6 +120,50 @@ export class ReceiveQueue {
       this.pending = { target, resolve, reject };
       this.onConsumed();
     });
+  }
+
+  /** `Channel.readInto`: queued bytes first, then everything that arrives, go to `sink`. */
+  readInto(sink: ReadSink): () => void {
+    if (this.pending || this.sink) throw new ChannelError("ERR_CHANNEL_USAGE", this.channelName(), "readInto while a reader is attached");
+    this.sink = sink;
+    if (this.failure) {
+      this.sinkSettled = true;
+      sink.failed(this.failure);
+    } else {
+      this.drain();
+    }
+    return () => this.drain();
+  }
+
+  /**
+   * Where the transport may write its next bytes itself (then `landed`): the sink's target, when
+   * nothing is queued ahead of them. Undefined otherwise: the transport pushes as usual.
+   */
+  directTarget(): Uint8Array | undefined {
+    if (!this.sink || this.sinkSettled || this.bufferedBytes > 0 || this.failure || this.ended) return undefined;
+    return this.sink.target();
+  }
+
+  /** `n` bytes were written into the last `directTarget()`. */
+  landed(n: number): void {
+    if (this.sink && !this.sinkSettled && n > 0) this.sink.landed(n);
+  }
+
+  /** Hands queued bytes to the sink while it has room; tells it of the end once all are handed over. */
+  private drain(): void {
+    const sink = this.sink;
+    if (!sink || this.sinkSettled || this.failure) return;
+    while (this.bufferedBytes > 0) {
+      const target = sink.target();
+      if (!target || this.sinkSettled) return;
+      sink.landed(this.copyOut(target));
+      if (this.sinkSettled || this.failure) return;
+    }
+    if (this.failureAfterQueued) return this.fail(this.failureAfterQueued);
+    if (this.ended) {
+      this.sinkSettled = true;
+      sink.ended();
+    }
   }
 
   private copyOut(target: Uint8Array): number {

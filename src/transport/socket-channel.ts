@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
-import type { Channel } from "./types.js";
+import type { Channel, ReadSink } from "./types.js";
 import { BufferPool, type PoolSlot } from "./buffer-pool.js";
 import { ChannelError, destroyedError, type ChannelErrorCode } from "./errors.js";
 import { ReceiveQueue } from "./receive-queue.js";
@@ -70,6 +70,8 @@ export class SocketChannel implements Channel {
   private readonly pool: BufferPool;
   private socket: Socket | undefined;
   private current: PoolSlot | undefined;
+  /** The socket's current buffer is the reader's own memory (`readInto`), not a pool slot. */
+  private readingDirect = false;
   private mode: "pooled" | "stream" = "pooled";
   private paused = false;
   private failure: Error | undefined;
@@ -142,6 +144,11 @@ export class SocketChannel implements Channel {
     return this.incoming.read(target);
   }
 
+  /** In pooled mode the socket reads straight into the sink's memory whenever nothing is queued. */
+  readInto(sink: ReadSink): () => void {
+    return this.incoming.readInto(sink);
+  }
+
   end(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     this.ending ??= new Promise<void>((resolve, reject) => {
@@ -171,6 +178,9 @@ export class SocketChannel implements Channel {
   }
 
   private nextBuffer(): Uint8Array {
+    const direct = this.incoming.directTarget();
+    this.readingDirect = direct !== undefined;
+    if (direct) return direct;
     // received() pauses reading before the pool runs dry, so a slot is always free here.
     this.current = this.pool.take();
     if (!this.current) throw new Error(`${this.name}: receive pool exhausted (a bug)`);
@@ -178,6 +188,11 @@ export class SocketChannel implements Channel {
   }
 
   private received(nread: number): boolean {
+    if (this.readingDirect) {
+      this.readingDirect = false;
+      this.incoming.landed(nread);
+      return true;
+    }
     const slot = this.current!;
     this.current = undefined;
     this.incoming.push(slot.bytes.subarray(0, nread), () => {

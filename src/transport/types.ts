@@ -16,6 +16,12 @@ export interface Channel {
    * the peer's orderly end. At most one read may be pending. Rejects if the channel failed.
    */
   read(target: Uint8Array): Promise<number>;
+  /**
+   * Optional, instead of `read`: hands every byte received from now on to `sink`, straight into the
+   * memory it names where the transport can (a socket reads into it: no copy of ours). Returns
+   * `wake`, to call when the sink may have room again after its `target()` said none.
+   */
+  readInto?(sink: ReadSink): () => void;
   /** Flushes pending writes, then ends the sending direction (the peer reads 0). */
   end(): Promise<void>;
   /**
@@ -26,6 +32,21 @@ export interface Channel {
   destroy(reason?: Error): void;
   /** Settles when the channel is fully closed (both directions, resources released). Never rejects. */
   readonly closed: Promise<void>;
+}
+
+/**
+ * A reader that names where a channel's bytes go (see `Channel.readInto`). All calls are synchronous;
+ * bytes arrive in stream order; after `ended` or `failed` nothing more is called.
+ */
+export interface ReadSink {
+  /** Memory for the next bytes (non-empty), or undefined while there is no room: bytes then wait in the channel. */
+  target(): Uint8Array | undefined;
+  /** `n` (> 0) bytes were written at the start of the view the last `target()` returned. */
+  landed(n: number): void;
+  /** The peer ended its direction after every byte was landed. */
+  ended(): void;
+  /** The channel failed (bytes still queued in it are dropped). */
+  failed(error: Error): void;
 }
 
 /** The source side opens channels. */

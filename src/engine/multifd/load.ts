@@ -1,5 +1,5 @@
 import {
-  decodeMultifdConfigData, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_SIZE_OFFSET, ReorderError, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES, WireFormatError,
+  decodeMultifdConfigData, DEVICE_STATE_DATA_OFFSET, ReorderError, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES, WireFormatError,
   type CodecInstance, type ReorderIndex,
 } from "../../codec/index.js";
 import type { Clock } from "../../clock.js";
@@ -32,6 +32,8 @@ export interface LoadContext {
   slotOffset(slot: number): number;
   /** Name of the channel a queued slot's packet came from. */
   slotChannel(slot: number): string;
+  /** Data bytes (without the VFIO header) of the packet queued in a slot. */
+  slotDataLength(slot: number): number;
   /** Returns a written slot to the pool and its data bytes to the queue bound. */
   release(slot: number, dataLength: number): void;
   /** Told whenever a device's load phase changes (e.g. to "starved"). */
@@ -128,7 +130,7 @@ export class DeviceLoad {
         this.enter("loading");
         const slot = this.index.handle(idx);
         const start = context.slotOffset(slot);
-        const dataLength = new DataView(memory.buffer).getUint32(start + DEVICE_STATE_SIZE_OFFSET) - VFIO_HEADER_BYTES;
+        const dataLength = context.slotDataLength(slot);
         const data = memory.subarray(start + DEVICE_STATE_DATA_OFFSET, start + DEVICE_STATE_DATA_OFFSET + dataLength);
         if (idx === this.configIdx) {
           await this.loadConfig(data, { device: device.name, channel: context.slotChannel(slot), idx });

@@ -1,5 +1,5 @@
 import {
-  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
@@ -8,6 +8,7 @@ import type { MigratableDevice } from "../../device/types.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError, type MultifdPlace } from "./errors.js";
 import { PeerClosedError } from "../errors.js";
+import { ChannelIntake, minWireBytes, type IntakeHost } from "./intake.js";
 import type { ChannelTraffic } from "./lanes.js";
 import { DeviceLoad, type DeviceLoadProgress, type LoadContext } from "./load.js";
 import { checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_QUEUED_BYTES, deviceKey, type DeviceTraffic } from "./options.js";
@@ -61,8 +62,14 @@ export class MultifdReceiver {
   private readonly others = new Set<string>();
   private readonly changed = new Wakeup();
   private readonly slotChannels: string[];
+  /** Data bytes of the packet queued in each slot. */
+  private readonly slotDataLengths: Uint32Array;
   private readonly queueSlots: number;
-  private readonly channels: Array<{ channel: Channel; traffic: ChannelTraffic; ended: boolean }> = [];
+  private readonly intakes: ChannelIntake[] = [];
+  private readonly intakeHost: IntakeHost;
+  /** Each device's routing key as the packet carries it: instance id and NUL-terminated idstr bytes. */
+  private readonly routes: Array<{ instanceId: number; idstr: Uint8Array; load: DeviceLoad }> = [];
+  private retryTurn = 0;
   private readonly tasks = new Set<Promise<void>>();
   private queuedBytes = 0;
   private queuedPackets = 0;
@@ -86,7 +93,9 @@ export class MultifdReceiver {
     for (const [name, value] of [["maxChunkBytes", maxChunkBytes], ["maxQueuedBytes", maxQueuedBytes], ["channels", channels], ["reorderWindow", reorderWindow]] as const) {
       checkSize(name, value);
     }
-    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + MAX_CHECKSUM_BYTES;
+    // Room for the largest packet and the head of the next one, read with it (see ChannelIntake).
+    const minWire = minWireBytes(this.options.checksum);
+    const slotBytes = DEVICE_STATE_DATA_OFFSET + maxChunkBytes + MAX_CHECKSUM_BYTES + minWire;
     // One slot per channel to read into, the queue's share, and one per device so that every
     // device's next packet finds a slot even when the queue is full before switchover.
     this.queueSlots = Math.max(1, Math.ceil(maxQueuedBytes / maxChunkBytes));
@@ -97,6 +106,7 @@ export class MultifdReceiver {
     this.arena = new Arena([poolBytes, scanResultsBytes(1), ...devices.map(() => indexBytes)]);
     this.pool = new SlotPool(this.arena, slotBytes, slots);
     this.slotChannels = new Array<string>(slots).fill("");
+    this.slotDataLengths = new Uint32Array(slots);
     const { instance } = this.arena;
     this.scanner = new MultifdScanner(instance, {
       results: this.arena.take(scanResultsBytes(1)),
@@ -109,11 +119,13 @@ export class MultifdReceiver {
       changed: this.changed,
       slotOffset: (slot) => this.pool.offset(slot),
       slotChannel: (slot) => this.slotChannels[slot],
+      slotDataLength: (slot) => this.slotDataLengths[slot],
       release: (slot, dataLength) => {
         this.queuedBytes -= dataLength;
         this.queuedPackets--;
         this.pool.release(slot);
         this.changed.notify();
+        this.retryIntakes();
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
       onPhase: options.onPhase,
@@ -122,8 +134,19 @@ export class MultifdReceiver {
     for (const device of devices) {
       const key = deviceKey(device.name, device.instanceId);
       const index = new ReorderIndex(instance, this.arena.take(indexBytes), reorderWindow);
-      this.loads.set(key, new DeviceLoad(device, context, index));
+      const load = new DeviceLoad(device, context, index);
+      this.loads.set(key, load);
+      this.routes.push({ instanceId: device.instanceId >>> 0, idstr: utf8.encode(`${device.name}\0`), load });
     }
+    this.intakeHost = {
+      memory: instance.bytes,
+      pool: this.pool,
+      scanner: this.scanner,
+      minWireBytes: minWire,
+      deliver: (slot, packet, channel) => this.deliver(slot, packet, channel),
+      ended: () => this.channelEnded(),
+      failed: (error) => this.fail(error),
+    };
     for (const device of options.otherDevices ?? []) this.others.add(deviceKey(device.name, device.instanceId));
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // finished() may be awaited late or never (a failure before switchover): no unhandled rejection.
@@ -136,15 +159,15 @@ export class MultifdReceiver {
       channel.destroy(this.failed ?? new MultifdError("ERR_MULTIFD_EXTRA_CHANNEL", "multifd channel added after the receiver closed", { channel: channel.name }));
       return;
     }
-    if (this.channels.length >= this.options.channels) {
+    if (this.intakes.length >= this.options.channels) {
       const error = new MultifdError("ERR_MULTIFD_EXTRA_CHANNEL", `more than the ${this.options.channels} multifd channels negotiated`, { channel: channel.name });
       channel.destroy(error);
       this.fail(error);
       return;
     }
-    const entry = { channel, traffic: { channel: channel.name, bytes: 0, packets: 0 }, ended: false };
-    this.channels.push(entry);
-    this.track(this.readChannel(entry, streamOffset));
+    const intake = new ChannelIntake(this.intakeHost, channel, streamOffset);
+    this.intakes.push(intake);
+    intake.start();
   }
 
   /** MIG_CMD_SWITCHOVER_START arrived: start one load worker per device (a second call is a no-op). */
@@ -170,7 +193,7 @@ export class MultifdReceiver {
   abort(reason?: unknown): void {
     const error = cancelled({}, reason);
     // After a clean finish there is nothing to fail, but the readers must still stop.
-    for (const entry of this.channels) if (!entry.ended) entry.channel.destroy(error);
+    for (const intake of this.intakes) if (!intake.isEnded) intake.channel.destroy(error);
     this.fail(error);
   }
 
@@ -183,7 +206,7 @@ export class MultifdReceiver {
   async close(): Promise<void> {
     this.closing = true;
     if (!this.failed) {
-      await Promise.allSettled(this.channels.map((entry) => entry.channel.end()));
+      await Promise.allSettled(this.intakes.map((intake) => intake.channel.end()));
       return;
     }
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
@@ -196,7 +219,7 @@ export class MultifdReceiver {
 
   report(): MultifdReceiveReport {
     return {
-      channels: this.channels.map((entry) => ({ ...entry.traffic })),
+      channels: this.intakes.map((intake) => ({ ...intake.traffic })),
       devices: [...this.loads.values()].map((load) => ({ ...load.traffic(), starvedMs: load.progress().starvedMs })),
     };
   }
@@ -210,7 +233,10 @@ export class MultifdReceiver {
   private fail(error: unknown): void {
     if (this.failed || this.allDone()) return;
     this.failed = error instanceof Error ? error : new Error(String(error));
-    for (const entry of this.channels) entry.channel.destroy(this.failed);
+    for (const intake of this.intakes) {
+      intake.stop();
+      intake.channel.destroy(this.failed);
+    }
     this.changed.notify();
     this.pool.released.notify();
     // Reject only once every reader and worker has stopped: no promise is left pending.
@@ -231,93 +257,59 @@ export class MultifdReceiver {
     return [...this.loads.values()].every((load) => load.isDone());
   }
 
-  /** One channel's reader: a packet at a time into a pool slot, scanner-driven exact reads. */
-  private async readChannel(entry: { channel: Channel; traffic: ChannelTraffic; ended: boolean }, streamOffset: number): Promise<void> {
-    const { channel, traffic } = entry;
-    const memory = this.arena.instance.bytes;
-    const stop = () => (this.failed ? this.stopError({ channel: channel.name }) : undefined);
-    for (;;) {
-      const slot = await this.pool.acquire(stop);
-      const start = this.pool.offset(slot);
-      let packet: ScannedPacket | undefined;
-      let have = 0;
-      try {
-        while (!packet) {
-          const summary = this.scan(start, have, streamOffset, channel.name);
-          if (summary.count === 1) {
-            packet = this.scanner.packet(0);
-            break;
-          }
-          const got = await readFull(channel, memory.subarray(start + have, start + have + summary.needed));
-          if (got < summary.needed) {
-            if (have + got === 0) {
-              entry.ended = true;
-              this.pool.release(slot);
-              this.channelEnded();
-              return;
-            }
-            throw new MultifdError("ERR_MULTIFD_TRUNCATED", `channel ended inside a packet, ${have + got} bytes into it`, { channel: channel.name });
-          }
-          have += got;
-        }
-        streamOffset += packet.wireLength;
-        traffic.bytes += packet.wireLength;
-        traffic.packets++;
-        await this.queuePacket(slot, packet, channel.name);
-      } catch (error) {
-        this.pool.release(slot);
-        throw error;
-      }
-    }
+  /** Offers held packets again and lets readers take bytes again, starting with a different channel each time. */
+  private retryIntakes(): void {
+    const n = this.intakes.length;
+    this.retryTurn = (this.retryTurn + 1) % Math.max(1, n);
+    for (let i = 0; i < n && !this.failed; i++) this.intakes[(this.retryTurn + i) % n].retry();
   }
 
-  /** One scanner call over what has been read of the packet; a bad packet throws, naming what it can. */
-  private scan(start: number, have: number, streamOffset: number, channel: string): { count: number; needed: number } {
-    const summary = this.scanner.scan(start, have, streamOffset);
-    if (summary.stop !== "error" && (summary.count === 1 || summary.needed > 0)) return summary;
-    const error = summary.error ?? new MultifdError("ERR_MULTIFD_SCAN", "scanner stopped without a packet or a need", { channel });
-    // Name the device and idx when the bad packet's header got that far.
-    const memory = this.arena.instance.bytes;
-    const place: MultifdPlace = { channel };
-    if (have >= DEVICE_STATE_HEADER_BYTES && memory[start + DEVICE_STATE_IDSTR_OFFSET + DEVICE_STATE_IDSTR_BYTES - 1] === 0) {
-      place.device = packetIdstr(memory, start);
-    }
-    if (have >= DEVICE_STATE_DATA_OFFSET) place.idx = new DataView(memory.buffer).getUint32(start + DEVICE_STATE_HEADER_BYTES + 4);
-    throw new MultifdError((error as MultifdError).code, error.message, place, { cause: error });
-  }
-
-  /** Routes a complete packet to its device and queues it, waiting while the queue bound is reached. */
-  private async queuePacket(slot: number, packet: ScannedPacket, channel: string): Promise<void> {
-    const memory = this.arena.instance.bytes;
-    const idstr = packetIdstr(memory, this.pool.offset(slot));
-    const key = deviceKey(idstr, packet.instanceId);
-    const load = this.loads.get(key);
-    const place = { device: idstr, channel, idx: packet.idx };
+  /**
+   * Routes a complete packet to its device and queues it; false while the queue bound holds it
+   * back (the channel stops reading), unless it is the packet its device's worker needs next,
+   * which may never wait (no deadlock).
+   */
+  private deliver(slot: number, packet: ScannedPacket, channel: string): boolean {
+    const start = this.pool.offset(slot);
+    const load = this.route(start, packet.instanceId);
+    const place = () => ({ device: packetIdstr(this.arena.instance.bytes, start), channel, idx: packet.idx });
     if (!load) {
-      if (this.others.has(key)) throw new MultifdError("ERR_MULTIFD_NOT_MULTIFD", "got device state packet but not doing multifd transfer", place);
-      throw new MultifdError("ERR_MULTIFD_UNKNOWN_DEVICE", `unknown device (instance ${packet.instanceId})`, place);
+      const key = deviceKey(packetIdstr(this.arena.instance.bytes, start), packet.instanceId);
+      if (this.others.has(key)) throw new MultifdError("ERR_MULTIFD_NOT_MULTIFD", "got device state packet but not doing multifd transfer", place());
+      throw new MultifdError("ERR_MULTIFD_UNKNOWN_DEVICE", `unknown device (instance ${packet.instanceId})`, place());
     }
+    const failure = this.failed && this.stopError(place());
+    if (failure) throw failure;
     const dataLength = packet.payloadLength - VFIO_HEADER_BYTES;
     load.check(packet.idx, packet.vfioFlags, channel);
-    // The queue bound: stop reading this channel (hold the packet) while the queue is full, unless
-    // this is the packet its device's worker needs next, which may never wait (no deadlock).
-    for (;;) {
-      const failure = this.failed && this.stopError(place);
-      if (failure) throw failure;
-      if (load.isNext(packet.idx)) break;
-      if (this.queuedBytes + dataLength <= this.options.maxQueuedBytes && this.queuedPackets < this.queueSlots) break;
-      await this.changed.wait();
-    }
+    const fits = this.queuedBytes + dataLength <= this.options.maxQueuedBytes && this.queuedPackets < this.queueSlots;
+    if (!fits && !load.isNext(packet.idx)) return false;
     load.enqueue(slot, packet.idx, packet.vfioFlags, dataLength, channel);
     this.slotChannels[slot] = channel;
+    this.slotDataLengths[slot] = dataLength;
     this.queuedBytes += dataLength;
     this.queuedPackets++;
     this.changed.notify();
+    return true;
+  }
+
+  /** The device a packet at `start` is for, comparing its idstr bytes in place (no decode per packet). */
+  private route(start: number, instanceId: number): DeviceLoad | undefined {
+    const memory = this.arena.instance.bytes;
+    const field = start + DEVICE_STATE_IDSTR_OFFSET;
+    for (const route of this.routes) {
+      if (route.instanceId !== instanceId) continue;
+      const idstr = route.idstr;
+      let i = 0;
+      while (i < idstr.length && memory[field + i] === idstr[i]) i++;
+      if (i === idstr.length) return route.load;
+    }
+    return undefined;
   }
 
   private channelEnded(): void {
-    const open = this.channels.filter((entry) => !entry.ended).length;
-    if (open > 0 || this.channels.length < this.options.channels || this.allDone()) return;
+    const open = this.intakes.filter((intake) => !intake.isEnded).length;
+    if (open > 0 || this.intakes.length < this.options.channels || this.allDone()) return;
     const missing = [...this.loads.values()].filter((load) => !load.isDone()).map((load) => load.device.name);
     // Workers may still be writing what has arrived; fail only if some device lacks packets.
     const incomplete = [...this.loads.values()].filter((load) => !load.hasAllPackets());
@@ -332,13 +324,4 @@ export class MultifdReceiver {
   }
 }
 
-/** Reads until `target` is full or the channel ends; returns the bytes read. */
-async function readFull(channel: Channel, target: Uint8Array): Promise<number> {
-  let got = 0;
-  while (got < target.length) {
-    const n = await channel.read(target.subarray(got));
-    if (n === 0) break;
-    got += n;
-  }
-  return got;
-}
+const utf8 = new TextEncoder();

@@ -316,7 +316,7 @@ export class MultifdReceiver {
     if (incomplete.length === 0) return;
     // No packet on any channel: the source went away before sending device state here (e.g. killed in
     // pre-copy); that is the peer closing, not multifd losing data.
-    if (this.channels.every((entry) => entry.traffic.packets === 0)) {
+    if (this.intakes.every((intake) => intake.traffic.packets === 0)) {
       this.fail(new PeerClosedError("multifd", "pre-copy: every multifd channel ended before any device state"));
       return;
     }

@@ -45,7 +45,10 @@ export interface TlsListenOptions extends TcpListenOptions {
 function handshakeError(name: string, err: Error): ChannelError {
   const typed = err instanceof ChannelError ? err : socketError(name, err);
   if (typed.code === "ERR_CHANNEL_REFUSED" || typed.code === "ERR_TLS_HANDSHAKE" || typed.code === "ERR_CHANNEL_ABORTED") return typed;
-  return new ChannelError("ERR_TLS_HANDSHAKE", name, `TLS handshake failed: ${err.message}`, { cause: err });
+  // A peer that hangs up on our ClientHello most likely does not speak TLS (a plain receiver drops
+  // a connection that does not begin with the migration's magic).
+  const hint = typed.code === "ERR_CHANNEL_RESET" || typed.code === "ERR_PEER_CLOSED" ? " (does the peer use TLS? use TLS on both ends or on neither)" : "";
+  return new ChannelError("ERR_TLS_HANDSHAKE", name, `TLS handshake failed: ${typed.message}${hint}`, { cause: err });
 }
 
 const ACK = 0x06;

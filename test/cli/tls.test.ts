@@ -81,12 +81,15 @@ describe("vfio-migration send / receive over TLS as two processes", () => {
     });
   }
 
-  it("refuses a TLS sender to a plain receiver, each naming TLS as the cause", async () => {
-    const { send, receive, source, destination } = await pair([], ["--tls-ca", file["ca.cert"]]);
+  it("refuses a TLS sender to a plain receiver: the sender names TLS, the receiver drops the stranger and waits on", async () => {
+    // A connection that does not begin with our magic never becomes the main channel (docs/reliability.md):
+    // the plain receiver closes it and keeps waiting for a real source, here until its wait timeout.
+    const { send, receive, source, destination } = await pair(["--wait-timeout", "3000"], ["--tls-ca", file["ca.cert"]]);
     expect([send.code, receive.code]).toEqual([1, 1]);
-    expect(source.error).toEqual({ code: "ERR_TLS_HANDSHAKE", message: "main: TLS refused: the peer does not speak TLS (wrong version number); use TLS on both ends or on neither" });
-    expect(destination.error.code).toBe("ERR_WIRE_BAD_MAGIC");
-    expect(destination.error.message).toContain("(a TLS handshake: the peer uses TLS, this end does not)");
+    expect(source.error.code).toBe("ERR_TLS_HANDSHAKE");
+    expect(source.error.message).toMatch(/^main: TLS .*use TLS on both ends or on neither\)?$/);
+    expect(source.error.message).not.toMatch(/\n|openssl|\.c:\d+/);
+    expect(destination.error.code).toBe("ERR_ACCEPT_TIMEOUT");
   });
 });
 

@@ -4,7 +4,8 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { init } from "../../codec/wasm/load.js";
 import { streamKind, type InspectMarker } from "../../codec/inspect.js";
-import { FIRST_FLAGS_END } from "../../codec/inspect-channel.js";
+import { FIRST_FLAGS_END, headBytesWanted } from "../../codec/inspect-channel.js";
+import { DEFAULT_MAX_PACKET_BYTES } from "../../codec/constants.js";
 import { hex32, inspectChannel } from "./inspect-channel.js";
 import { findVmDescription, inspectMainBatches } from "../../codec/inspect-main.js";
 import { MAX_INSPECT_DESCRIPTION_BYTES, type InspectMainRecord } from "../../codec/qemu-main.js";
@@ -171,8 +172,16 @@ export async function run(argv: string[]): Promise<number> {
   const out = new Output(process.stdout);
   try {
     await init();
-    // Enough of the head for a multifd channel's first packet flags (checksums on or off).
-    const head = await readHead(args.file, FIRST_FLAGS_END);
+    // Enough of the head to know the stream: a multifd channel's first packet flags say whether checksums
+    // are on, and then its whole first packet's trailer says which algorithm.
+    let head = await readHead(args.file, FIRST_FLAGS_END);
+    for (let wanted = headBytesWanted(head, args.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES); wanted > head.length; ) {
+      head = await readHead(args.file, wanted);
+      const more = headBytesWanted(head, args.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES);
+      // A file shorter than its head says: the reader reports the truncation.
+      if (more <= wanted || head.length < wanted) break;
+      wanted = more;
+    }
     const kind = streamKind(head);
     if (kind === "main") await inspectMain(args, out);
     else if (args.mode === "state" || args.mode === "desc") {

@@ -141,7 +141,8 @@ class DestinationSession {
       this.#progress();
 
       const multifdFailed = this.#startMultifd(peer.uuid);
-      const switchoverAt = await Promise.race([this.#load(reader), multifdFailed]);
+      this.#loading = this.#load(reader);
+      const switchoverAt = await Promise.race([this.#loading, multifdFailed]);
       const afterEof = this.#readAfterEof(reader);
       if (this.#receiver) {
         // The core waits for every load worker after EOF (QEMU: before the VM starts); a source that
@@ -183,6 +184,9 @@ class DestinationSession {
       await this.#reportFailure(error);
       this.#channel?.destroy(error);
       this.#receiver?.abort(error);
+      // A device write the main-channel load started is finished before the session ends (bounded:
+      // a device that never returns must not hold the session forever).
+      if (this.#loading) await settlesWithin(this.#clock, this.#loading, this.#stallMs);
       await this.#receiver?.close().catch(() => {});
       if (this.#vm.running) await this.#vm.stop().catch(() => {});
       await this.#release();
@@ -200,6 +204,8 @@ class DestinationSession {
     }
   }
 
+  /** The main channel's load loop, once started: awaited on failure so no device write outlives the session. */
+  #loading: Promise<number> | undefined;
   #abortReason: Error | undefined;
   /** The resolution timeout was already spent waiting for a reconnecting source. */
   #waitedForRecovery = false;

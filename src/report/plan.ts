@@ -5,7 +5,7 @@ import { formatBytes, formatMs } from "./format.js";
 import { channelColor } from "./palette.js";
 import { linearScale, niceTicks } from "./scale.js";
 import { el, escapeXml, pathOf, tooltip } from "./svg.js";
-import { REPORT_CSS } from "./style.js";
+import { reportPage } from "./style.js";
 
 const WIDTH = 1100;
 const HEIGHT = 260;
@@ -47,21 +47,7 @@ export function renderPlanReport(plan: Plan, command: string, subtitle: string):
     axis === undefined ? "" : chart(plan.rows, swept, axis, "totalMs", "Predicted total time"),
     rowsTable(plan.rows, swept),
   ].join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeXml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return reportPage(title, body);
 }
 
 function bestCards(plan: Plan): string {

@@ -4,7 +4,7 @@ import { DOWNTIME_EDGE, DOWNTIME_FILL, MARKER_STYLES, PENDING_COLOR, STATE_ORDER
 import { el, escapeXml } from "./svg.js";
 import { renderTimeline } from "./timeline.js";
 import type { MarkerKind, ReportData, ReportDevice } from "./types.js";
-import { REPORT_CSS } from "./style.js";
+import { reportPage } from "./style.js";
 
 const WIDTH = 1120;
 /** Below this share of the whole run the downtime window gets a zoomed timeline of its own. */
@@ -23,21 +23,7 @@ export function renderReport(data: ReportData): string {
     channelsTable(data),
     eventsTable(data),
   ].join("\n");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeXml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
+  return reportPage(title, body);
 }
 
 /** The end of the time axis: as given, or a little past the latest time the data mentions (so the last states show). */

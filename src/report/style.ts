@@ -1,4 +1,6 @@
 // The report's stylesheet, inlined into the page so the file needs nothing else.
+import { escapeXml } from "./svg.js";
+
 export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #1d2430; --muted: #5f6b7a; --line: #e3e7ee; --panel: #ffffff; --bg: #f4f6f9; }
 * { box-sizing: border-box; }
@@ -50,3 +52,22 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .ok { color: #166534; font-weight: 650; }
 .bad { color: #b91c1c; font-weight: 700; }
 `;
+
+/** A self-contained report page: inline CSS, no script, no external request. */
+export function reportPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeXml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}

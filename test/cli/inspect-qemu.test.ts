@@ -15,13 +15,6 @@ import { RamExtractor } from "../../src/cli/commands/inspect-extract.js";
 import { MultifdRamExtractor } from "../../src/cli/commands/inspect-extract-multifd.js";
 import { MAX_INSPECT_DESCRIPTION_BYTES } from "../../src/codec/qemu-main.js";
 
-/**
- * Checks that wait for the main-stream reader (branch `inspect`): each is skipped while listed here.
- * Remove an entry once that work is merged.
- */
-const PENDING = new Set<string>([]);
-const check = (name: string) => (PENDING.has(name) ? it.skip : it);
-
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 const runs = new Map<string, ReturnType<typeof runCli>>();
@@ -113,7 +106,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
   for (const [key, e] of streams("main")) {
     // analyze-migration.py lists one key per section id; the stream without a description has pc-paused's sections.
     const stateFile = "state" in e.analyzeMigration ? e.analyzeMigration.state : "pc-paused.state.json";
-    check("main --json")(`${key}: --json lists every section and EOF`, async () => {
+    it(`${key}: --json lists every section and EOF`, async () => {
       const result = await inspectRecords(key);
       expect(result.kind).toBe("main");
       const records = (result as { records: { type: string; sectionId?: number }[] }).records;
@@ -124,7 +117,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
     });
   }
 
-  check("main --json")("pc-no-description.bin: the CLI's --json document is what the reader lists, exit 0", async () => {
+  it("pc-no-description.bin: the CLI's --json document is what the reader lists, exit 0", async () => {
     expect(await inspectJson("pc-no-description.bin")).toEqual(await inspectRecords("pc-no-description.bin"));
   });
 
@@ -132,7 +125,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
   for (const [key, e] of streams("main")) {
     if (!("state" in e.analyzeMigration) || !["pc-ran.bin", "q35-paused.bin"].includes(key)) continue;
     const stateFile = e.analyzeMigration.state;
-    check("--state")(`${key}: --state prints what analyze-migration.py -d state prints`, async () => {
+    it(`${key}: --state prints what analyze-migration.py -d state prints`, async () => {
       const run = await runCli(["inspect", streamPath(key), "--state"]);
       expect([run.code, run.stderr]).toEqual([0, ""]);
       // Same keys in the same order, same nesting, same value strings.
@@ -142,7 +135,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
   }
 
   for (const [key, e] of streams("main")) {
-    check("ram pages")(`${key}: RAM page records as the independent walk counted them`, async () => {
+    it(`${key}: RAM page records as the independent walk counted them`, async () => {
       const { records } = (await inspectRecords(key)) as { records: { ram?: unknown }[] };
       const ram = records.filter((r) => r.ram) as { ram: { zeroPages: number; normalPages: number } }[];
       const sum = (f: "zeroPages" | "normalPages") => ram.reduce((n, r) => n + r.ram[f], 0);
@@ -156,7 +149,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
 
   for (const [key, e] of streams("main")) {
     if (!e.commands?.length) continue;
-    check("commands")(`${key}: lists its commands`, async () => {
+    it(`${key}: lists its commands`, async () => {
       const { records } = (await inspectRecords(key)) as { records: { type: string; command?: string }[] };
       const commands = records.filter((r) => r.type === "command").map((r) => r.command);
       expect(commands).toEqual(e.commands!.map((c) => c.command));
@@ -165,7 +158,7 @@ describe.concurrent("inspect reads what QEMU 7.2 writes", () => {
 
   // Two through the CLI, two in this process.
   for (const [key, cli] of [["pc-paused.bin", true], ["pc-ran.bin", false], ["q35-ran.bin", false], ["pc-no-description.bin", true]] as const) {
-    check("--extract")(`${key}: --extract writes every RAM block, pc.bios equal to SeaBIOS's`, async () => {
+    it(`${key}: --extract writes every RAM block, pc.bios equal to SeaBIOS's`, async () => {
       const dir = mkdtempSync(join(tmpdir(), "vfio-extract-"));
       if (cli) {
         const run = await runCli(["inspect", streamPath(key), "--extract", dir]);
@@ -206,7 +199,7 @@ describe.concurrent("inspect reads QEMU 7.2's multifd channels and return paths"
   }
 
   for (const [key, e] of streams("multifd")) {
-    check("multifd")(`${key}: every RAM packet, as the independent walk read it`, async () => {
+    it(`${key}: every RAM packet, as the independent walk read it`, async () => {
       // One channel through the CLI, the others in this process.
       const result = (key === "pc-multifd-zlib/multifd-1.out.bin" ? await inspectJson(key, "--qemu-version", "7.2") : await inspectRecords(key, "7.2")) as { kind: string; channelId: number; packets: { ram: object }[] };
       expect([result.kind, result.channelId]).toEqual(["multifd", e.channelId]);
@@ -234,7 +227,7 @@ describe.concurrent("inspect reads QEMU 7.2's multifd channels and return paths"
   }
 
   for (const [key, e] of streams("return-path")) {
-    check("return-path")(`${key}: its messages`, async () => {
+    it(`${key}: its messages`, async () => {
       const result = key === "pc-return-path/main.in.bin" ? await inspectJson(key) : await inspectRecords(key);
       expect(result.kind).toBe("return-path");
       // 7.2 sends PONG (be32 value) and SHUT (be32 status): the walk kept their data as hex.

@@ -1,7 +1,7 @@
 // The bulk of XXH3-64 (inputs over 240 bytes): 8 u64 accumulators step over 64-byte stripes, each
 // lane adding a 32x32->64 product of (data ^ secret) and its neighbour's data; after every 1 KiB
 // block they are scrambled. The SIMD build keeps the 8 accumulators in 4 vectors (one i64x2 pair
-// per 16 bytes, the neighbour swap a lane shuffle); the scalar build in 8 locals.
+// per 16 bytes) and scrambles them as vectors; the scalar build keeps them in 8 locals.
 import { XXH3_SECRET } from "./xxh3-secret";
 
 export const STRIPE: usize = 64;
@@ -34,27 +34,35 @@ function accumulateScalar(acc: usize, ptr: usize, stripes: usize, secret: usize)
   store<u64>(acc, a4, 32); store<u64>(acc, a5, 40); store<u64>(acc, a6, 48); store<u64>(acc, a7, 56);
 }
 
-/** One 16-byte lane pair of a stripe: acc + swap(data) + lo32(data ^ key) * hi32(data ^ key). */
-// @ts-ignore: decorator
-@inline function stepPair(a: v128, p: usize, k: usize): v128 {
-  const d = v128.load(p);
-  const dk = v128.xor(d, v128.load(k));
-  // i64x2.mul of the masked low and shifted high halves measured ~2x faster in V8 than
-  // i64x2.extmul_low_i32x4_u of two shuffles (4.4 against 1.9 GB/s at 1 MiB).
-  const product = i64x2.mul(v128.and(dk, i64x2.splat(0xffffffff)), i64x2.shr_u(dk, 32));
-  return i64x2.add(a, i64x2.add(product, i64x2.shuffle(d, d, 1, 0)));
-}
+// The SIMD step. The product lo32(x) * hi32(x) of each u64 lane x = data ^ key is
+// `i64x2.extmul_low|high_i32x4_u` of two lane vectors holding the low and the high halves of two
+// vectors (one `i32x4` shuffle each), so one pair of shuffles serves 4 lanes. The
+// neighbour-lane add of the data is linear: the stripes' data is summed per lane and swapped once
+// per call (or block) instead of per stripe. Measured against `i64x2.mul` of masked low and shifted
+// high halves (V8 expands a 64-bit lane multiply to 3 multiplies and 5 shifts and adds): ~2x at 64 KiB
+// and 1 MiB in place (docs/BENCHMARKS.md, "How the XXH3 kernel is built").
 
 function accumulateSimd(acc: usize, ptr: usize, stripes: usize, secret: usize): void {
   let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
+  let s0 = i64x2.splat(0), s1 = i64x2.splat(0), s2 = i64x2.splat(0), s3 = i64x2.splat(0);
   for (let s: usize = 0; s < stripes; s++) {
     const p = ptr + s * STRIPE;
     const k = secret + s * 8;
-    a0 = stepPair(a0, p, k);
-    a1 = stepPair(a1, p + 16, k + 16);
-    a2 = stepPair(a2, p + 32, k + 32);
-    a3 = stepPair(a3, p + 48, k + 48);
+    const d0 = v128.load(p), d1 = v128.load(p, 16), d2 = v128.load(p, 32), d3 = v128.load(p, 48);
+    const x0 = v128.xor(d0, v128.load(k)), x1 = v128.xor(d1, v128.load(k, 16));
+    const x2 = v128.xor(d2, v128.load(k, 32)), x3 = v128.xor(d3, v128.load(k, 48));
+    const lo01 = v128.shuffle<i32>(x0, x1, 0, 2, 4, 6), hi01 = v128.shuffle<i32>(x0, x1, 1, 3, 5, 7);
+    const lo23 = v128.shuffle<i32>(x2, x3, 0, 2, 4, 6), hi23 = v128.shuffle<i32>(x2, x3, 1, 3, 5, 7);
+    a0 = i64x2.add(a0, i64x2.extmul_low_i32x4_u(lo01, hi01));
+    a1 = i64x2.add(a1, i64x2.extmul_high_i32x4_u(lo01, hi01));
+    a2 = i64x2.add(a2, i64x2.extmul_low_i32x4_u(lo23, hi23));
+    a3 = i64x2.add(a3, i64x2.extmul_high_i32x4_u(lo23, hi23));
+    s0 = i64x2.add(s0, d0); s1 = i64x2.add(s1, d1); s2 = i64x2.add(s2, d2); s3 = i64x2.add(s3, d3);
   }
+  a0 = i64x2.add(a0, v128.shuffle<i64>(s0, s0, 1, 0));
+  a1 = i64x2.add(a1, v128.shuffle<i64>(s1, s1, 1, 0));
+  a2 = i64x2.add(a2, v128.shuffle<i64>(s2, s2, 1, 0));
+  a3 = i64x2.add(a3, v128.shuffle<i64>(s3, s3, 1, 0));
   v128.store(acc, a0); v128.store(acc, a1, 16); v128.store(acc, a2, 32); v128.store(acc, a3, 48);
 }
 
@@ -64,7 +72,7 @@ export function accumulate(acc: usize, ptr: usize, stripes: usize, secret: usize
   else accumulateScalar(acc, ptr, stripes, secret);
 }
 
-function scramble(acc: usize): void {
+function scrambleScalar(acc: usize): void {
   for (let i: usize = 0; i < 64; i += 8) {
     let a = load<u64>(acc + i);
     a = (a ^ (a >> 47) ^ load<u64>(SCRAMBLE_SECRET + i)) * PRIME32_1;
@@ -72,10 +80,29 @@ function scramble(acc: usize): void {
   }
 }
 
+// @ts-ignore: decorator
+@inline function scrambleLanes(at: usize, key: usize): void {
+  const a = v128.load(at);
+  const x = v128.xor(v128.xor(a, i64x2.shr_u(a, 47)), v128.load(key));
+  v128.store(at, i64x2.mul(x, i64x2.splat(PRIME32_1)));
+}
+
+function scrambleSimd(acc: usize): void {
+  scrambleLanes(acc, SCRAMBLE_SECRET);
+  scrambleLanes(acc + 16, SCRAMBLE_SECRET + 16);
+  scrambleLanes(acc + 32, SCRAMBLE_SECRET + 32);
+  scrambleLanes(acc + 48, SCRAMBLE_SECRET + 48);
+}
+
 /** `blocks` whole 1 KiB blocks at `ptr`, each followed by a scramble. */
 export function accumulateBlocks(acc: usize, ptr: usize, blocks: usize): void {
   for (let b: usize = 0; b < blocks; b++) {
-    accumulate(acc, ptr + b * BLOCK, STRIPES_PER_BLOCK, XXH3_SECRET);
-    scramble(acc);
+    if (ASC_FEATURE_SIMD) {
+      accumulateSimd(acc, ptr + b * BLOCK, STRIPES_PER_BLOCK, XXH3_SECRET);
+      scrambleSimd(acc);
+    } else {
+      accumulateScalar(acc, ptr + b * BLOCK, STRIPES_PER_BLOCK, XXH3_SECRET);
+      scrambleScalar(acc);
+    }
   }
 }

@@ -55,6 +55,8 @@ describe.each(FLAVORS)("xxh3 (%s build)", (flavor) => {
     whole.bytes.set(big, whole.heapBase);
     for (const length of [(1 << 20) - 1023, (1 << 20) + 1, (1 << 20) + 40, (1 << 20) + 64, (1 << 20) + 1024, (1 << 20) + 1025]) {
       const expected = BigInt.asUintN(64, whole.exports.xxh3(whole.heapBase, length));
+      // The BigInt reference is too slow at a MiB; the native xxHash stands in for it there.
+      expect([length, expected]).toEqual([length, nativeXxh3(big.subarray(0, length))]);
       expect([length, xxh3(big.subarray(0, length))]).toEqual([length, expected]);
     }
   });

@@ -2,7 +2,7 @@
 // field a receiver checks (shared/spec/qemu-wire.md section 3) and reports each packet, or how many
 // more bytes are needed, or the first error and its offset. Which (idstr, instance) pairs exist is
 // the host's business.
-import { CHECKSUM_NONE, trailerBytes, trailerMatches } from "./checksum";
+import { checkAhead, CHECKSUM_NONE, trailerBytes, trailerMatchesFrom } from "./checksum";
 import {
   DEVICE_STATE_HEADER_BYTES, FLAG_CHECKSUM, FLAG_COMPRESSION_MASK, FLAG_DEVICE_STATE, FLAG_SYNC,
   IDSTR_BYTES, IDSTR_OFFSET, INSTANCE_OFFSET, loadBe32, MULTIFD_HEADER_BYTES, MULTIFD_MAGIC, MULTIFD_VERSION,
@@ -68,8 +68,10 @@ function flagsError(flags: u32, checksumOn: bool): u32 {
  * wanted after the window's end before the next packet can complete or fail), error, errorOffset.
  * Record: offset, payloadLen, wireLen, instanceId, idx, vfioFlags, packetFlags, checksum (the
  * trailer's first 4 bytes as be32; 0 if off).
+ * `ahead` is 0 or a check state (assembly/checksum.ts `checkAhead`) that may cover the first
+ * packet's payload: its check then finishes from there.
  */
-export function scanMultifd(window: usize, len: u32, maxPayload: u32, checksum: u32, results: usize, maxRecords: u32): u32 {
+export function scanMultifd(window: usize, len: u32, maxPayload: u32, checksum: u32, results: usize, maxRecords: u32, ahead: usize): u32 {
   const checksumOn = checksum != CHECKSUM_NONE;
   const trailer = trailerBytes(checksum);
   let at: u32 = 0;
@@ -103,7 +105,7 @@ export function scanMultifd(window: usize, len: u32, maxPayload: u32, checksum: 
     // maxPayload is bounded by the host far below 4 GiB, so this sum does not wrap.
     const wireLen = DEVICE_STATE_HEADER_BYTES + size + trailer;
     if (avail < wireLen) return finish(results, STOP_NEED_MORE, count, at, wireLen - avail, 0, 0);
-    if (!trailerMatches(checksum, vfio, size)) return finish(results, STOP_ERROR, count, at, 0, E_CHECKSUM_MISMATCH, vfioAt + size);
+    if (!trailerMatchesFrom(checksum, at == 0 ? ahead : 0, vfio, size)) return finish(results, STOP_ERROR, count, at, 0, E_CHECKSUM_MISMATCH, vfioAt + size);
     const record = results + RESULT_HEADER_BYTES + count * RESULT_RECORD_BYTES;
     store<u32>(record, at);
     store<u32>(record, size, 4);
@@ -116,4 +118,15 @@ export function scanMultifd(window: usize, len: u32, maxPayload: u32, checksum: 
     count++;
     at += wireLen;
   }
+}
+
+/**
+ * Runs the check of the packet at `window` ahead over the `len` bytes landed so far, into `state`
+ * (see `checkAhead`); a no-op until its header has landed, or for a header the scan refuses.
+ */
+export function scanAhead(window: usize, len: u32, maxPayload: u32, checksum: u32, state: usize): void {
+  if (checksum == CHECKSUM_NONE || len < DEVICE_STATE_HEADER_BYTES) return;
+  const size = loadBe32(window + SIZE_OFFSET);
+  if (size == 0 || size > maxPayload) return;
+  checkAhead(checksum, state, window + DEVICE_STATE_HEADER_BYTES, size, len - DEVICE_STATE_HEADER_BYTES);
 }

@@ -7,6 +7,8 @@ import type { CodecInstance } from "./wasm/load.js";
 /** Summary, then one record per packet: 8 u32 each (assembly/scan.ts). */
 export const SCAN_HEADER_BYTES = 32;
 export const SCAN_RECORD_BYTES = 32;
+/** Bytes of a check-ahead state region (assembly/checksum.ts CHECK_STATE_BYTES; a test checks both agree). */
+export const CHECK_AHEAD_BYTES = 80;
 /** The scanner's bound on next_packet_size: far below 4 GiB so its sums never wrap. */
 export const MAX_SCAN_PAYLOAD_BYTES = 1 << 30;
 
@@ -85,6 +87,27 @@ export interface ScannerOptions {
   subject?: string;
 }
 
+/**
+ * A check run ahead over one packet at a time as its bytes land (`MultifdScanner.checkAhead`): a
+ * state region of CHECK_AHEAD_BYTES in the instance's memory, for one channel.
+ */
+export class CheckAhead {
+  constructor(
+    readonly instance: CodecInstance,
+    readonly state: number,
+  ) {
+    if (state % 16 !== 0 || state < instance.heapBase || state + CHECK_AHEAD_BYTES > instance.byteLength) {
+      throw new WireEncodeError("ERR_WIRE_ENCODE", "check state is misaligned or outside the instance's host memory");
+    }
+    this.reset();
+  }
+
+  /** A new packet starts where the last one lay: forget what was covered. */
+  reset(): void {
+    this.instance.exports.checkReset(this.state);
+  }
+}
+
 /** Scans multifd receive windows that lie in one instance's memory. */
 export class MultifdScanner {
   private readonly records: Uint32Array;
@@ -112,10 +135,8 @@ export class MultifdScanner {
    */
   scan(window: number, length: number, streamOffset = 0): ScanSummary {
     const { results, maxRecords, maxPayloadBytes, subject } = this.options;
-    if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
-      throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
-    }
-    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords);
+    this.checkWindow(window, length);
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords, 0);
     const r = this.records;
     const summary: ScanSummary = { stop: stop === 0 ? "need-more" : "results-full", count: r[1], consumed: r[2], needed: r[3] };
     if (stop === STOP_ERROR) return { ...summary, stop: "error", error: scanError(r[4], streamOffset + r[5], subject) };
@@ -126,13 +147,29 @@ export class MultifdScanner {
    * `scan` for the hot path, allocating nothing: returns how many packets were found (`packet(i,
    * into)` reads them, `needed` the bytes wanted), or -1 for an error (call `scan` for it).
    */
-  scanCount(window: number, length: number): number {
+  scanCount(window: number, length: number, ahead?: CheckAhead): number {
     const { results, maxRecords, maxPayloadBytes } = this.options;
+    this.checkWindow(window, length);
+    const state = ahead?.instance === this.instance ? ahead.state : 0;
+    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords, state);
+    return stop === STOP_ERROR ? -1 : this.records[1];
+  }
+
+  /**
+   * Runs the negotiated check of the packet at `window` over the `length` bytes of it that have
+   * landed, into `ahead` (a receiver calls this as bytes arrive, while they are in the cache); a
+   * later `scanCount(window, ..., ahead)` finishes the check from there. A no-op without a checksum.
+   */
+  checkAhead(window: number, length: number, ahead: CheckAhead): void {
+    if (this.checksumCode === 0 || ahead.instance !== this.instance) return;
+    this.checkWindow(window, length);
+    this.instance.exports.scanAhead(window, length, this.options.maxPayloadBytes, this.checksumCode, ahead.state);
+  }
+
+  private checkWindow(window: number, length: number): void {
     if (window < this.instance.heapBase || window + length > this.instance.byteLength) {
       throw new WireEncodeError("ERR_WIRE_ENCODE", "scan window is outside the instance's host memory");
     }
-    const stop = this.instance.exports.scanMultifd(window, length, maxPayloadBytes, this.checksumCode, results, maxRecords);
-    return stop === STOP_ERROR ? -1 : this.records[1];
   }
 
   /** With "need-more" from the last scan: bytes wanted past the window's end. */

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetIdstr, scanResultsBytes, type ChecksumOption, type CodecInstance,
+  CHECK_AHEAD_BYTES, CheckAhead, createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetIdstr, scanResultsBytes,
+  type ChecksumOption, type CodecInstance,
 } from "../../src/codec/index.js";
 import { scanMultifdReference } from "../../src/codec/reference/scan.js";
 import { FLAVORS } from "../support/flavors.js";
@@ -110,6 +111,40 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
         raw: [reference.stop, reference.records.length, reference.consumed, reference.needed, reference.error, reference.errorOffset],
         records: reference.records,
       });
+    }
+  });
+
+  it("checks ahead as a packet's bytes land and reaches the whole scan's verdict", () => {
+    expect(instance.exports.checkStateBytes()).toBe(CHECK_AHEAD_BYTES);
+    const results = instance.heapBase;
+    const ahead = new CheckAhead(instance, results + 1024);
+    const window = results + 2048;
+    let round = 0;
+    for (const checksum of ["crc32c", "xxh3"] as const) {
+      const scanner = new MultifdScanner(instance, { results, maxRecords: 1, maxPayloadBytes: 1 << 17, checksum });
+      // Payload lengths (12 + data) around XXH3's short paths, its 1 KiB blocks and CRC32C's 4 KiB steps.
+      for (const dataLength of [0, 100, 228, 229, 1012, 1013, 4084, 4085, 5000, 70_000]) {
+        for (const corrupt of ["none", "early", "tail", "trailer"] as const) {
+          round++;
+          const bytes = packet(round, dataLength, checksum);
+          const noise = seededBytes(4, round);
+          const at = { none: -1, early: 288 + (noise[0] % Math.max(1, Math.min(dataLength, 1024))), tail: bytes.length - 9, trailer: bytes.length - 1 }[corrupt];
+          if (at >= 0) bytes[at] ^= noise[1] | 1;
+          // The same length and slot held another packet before: reset forgets what it covered.
+          ahead.reset();
+          for (let have = 0; have < bytes.length; ) {
+            const n = Math.min(bytes.length - have, 1 + ((noise[2] * 97 + have * 31) % 9000));
+            instance.bytes.set(bytes.subarray(have, have + n), window + have);
+            have += n;
+            if (have < bytes.length) scanner.checkAhead(window, have, ahead);
+          }
+          const whole = scanner.scanCount(window, bytes.length);
+          const finished = scanner.scanCount(window, bytes.length, ahead);
+          const again = scanner.scanCount(window, bytes.length, ahead);
+          expect([checksum, dataLength, corrupt, finished, again]).toEqual([checksum, dataLength, corrupt, whole, whole]);
+          expect([checksum, dataLength, corrupt, whole]).toEqual([checksum, dataLength, corrupt, corrupt === "none" ? 1 : -1]);
+        }
+      }
     }
   });
 

@@ -18,8 +18,17 @@ export interface CodecExports {
   wireConstant(which: number): bigint;
   /** Frames a device-state packet in place at `slot` (idstr at slot + 12, data at slot + 288); returns its wire bytes. */
   frameDeviceState(slot: number, idstrLen: number, instanceId: number, idx: number, vfioFlags: number, dataLen: number, checksum: number): number;
-  /** Scans a multifd receive window; writes a summary and records at `results`; returns the stop reason. */
-  scanMultifd(window: number, len: number, maxPayload: number, options: number, results: number, maxRecords: number): number;
+  /**
+   * Scans a multifd receive window; writes a summary and records at `results`; returns the stop
+   * reason. `ahead`: 0, or a check state that `scanAhead` ran over the first packet.
+   */
+  scanMultifd(window: number, len: number, maxPayload: number, options: number, results: number, maxRecords: number, ahead: number): number;
+  /** Runs the check of the packet at `window` ahead over its `len` bytes landed so far, into the check state at `state`. */
+  scanAhead(window: number, len: number, maxPayload: number, options: number, state: number): void;
+  /** Bytes of a check state (16-byte aligned). */
+  checkStateBytes(): number;
+  /** Makes the check state at `state` start over. */
+  checkReset(state: number): void;
   /** Bytes of a reorder index's state region for `capacity` (a multiple of 32) indices. */
   reorderStateBytes(capacity: number): number;
   reorderInit(state: number, capacity: number): void;

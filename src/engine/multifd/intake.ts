@@ -1,5 +1,5 @@
 import {
-  deviceStatePacketBytes, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
+  type CheckAhead, deviceStatePacketBytes, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
   packetIdstr, type ChecksumOption, type MultifdScanner, type ScannedPacket,
 } from "../../codec/index.js";
 import type { Channel, ReadSink } from "../../transport/types.js";
@@ -32,7 +32,9 @@ export interface IntakeHost {
  * finds each packet where it lies, and the slot goes to the device's queue as it is: no copy of
  * the payload. Reads are sized to end at most one smallest packet past the current packet, so the
  * few header bytes of the next packet that arrive with it are all that is ever moved (to the next
- * slot, through `carry`).
+ * slot, through `carry`). With a checksum negotiated, each read's bytes are hashed right after they
+ * land (`MultifdScanner.checkAhead`, while they are in the cache), and the scan that finds the
+ * packet complete only finishes the check.
  */
 export class ChannelIntake implements ReadSink {
   readonly traffic: ChannelTraffic;
@@ -56,6 +58,8 @@ export class ChannelIntake implements ReadSink {
     private readonly host: IntakeHost,
     readonly channel: Channel,
     streamOffset: number,
+    /** The negotiated check, run over the current packet's bytes as they land (none: unused). */
+    private readonly ahead: CheckAhead,
   ) {
     this.traffic = { channel: channel.name, bytes: 0, packets: 0 };
     this.streamOffset = streamOffset;
@@ -102,6 +106,8 @@ export class ChannelIntake implements ReadSink {
     this.have += n;
     try {
       this.advance();
+      // Still inside a packet whose header has been scanned: check what just landed while it is in the cache.
+      if (this.slot >= 0 && !this.held && this.wanted > 0) this.host.scanner.checkAhead(this.slotStart, this.have, this.ahead);
     } catch (error) {
       this.fail(error);
     }
@@ -143,6 +149,7 @@ export class ChannelIntake implements ReadSink {
     this.slot = slot;
     this.slotStart = this.host.pool.offset(slot);
     this.host.memory.set(this.carry.subarray(0, this.carried), this.slotStart);
+    this.ahead.reset();
     this.have = this.carried;
     this.carried = 0;
     this.wanted = 0;
@@ -154,7 +161,7 @@ export class ChannelIntake implements ReadSink {
   private advance(): void {
     const { scanner, memory } = this.host;
     while (this.slot >= 0 && !this.held && this.have >= (this.wanted > 0 ? this.wanted : this.host.minWireBytes)) {
-      const count = scanner.scanCount(this.slotStart, this.have);
+      const count = scanner.scanCount(this.slotStart, this.have, this.ahead);
       if (count < 0) throw this.scanFailure();
       if (count === 0) {
         this.wanted = this.have + scanner.needed;

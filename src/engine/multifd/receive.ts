@@ -1,5 +1,5 @@
 import {
-  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
+  CheckAhead, CHECK_AHEAD_BYTES, DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
@@ -67,6 +67,7 @@ export class MultifdReceiver {
   private readonly queueSlots: number;
   private readonly intakes: ChannelIntake[] = [];
   private readonly intakeHost: IntakeHost;
+  private readonly checkStates: CheckAhead[];
   /** Each device's routing key as the packet carries it: instance id and NUL-terminated idstr bytes. */
   private readonly routes: Array<{ instanceId: number; idstr: Uint8Array; load: DeviceLoad }> = [];
   private retryTurn = 0;
@@ -103,7 +104,8 @@ export class MultifdReceiver {
     const poolBytes = SlotPool.regionBytes(slotBytes, slots);
     checkPool(poolBytes, `maxQueuedBytes ${maxQueuedBytes} and maxChunkBytes ${maxChunkBytes}`);
     const indexBytes = reorderStateBytes(reorderWindow);
-    this.arena = new Arena([poolBytes, scanResultsBytes(1), ...devices.map(() => indexBytes)]);
+    // Each channel's check state: the checksum runs over a packet's bytes as they land (ChannelIntake).
+    this.arena = new Arena([poolBytes, scanResultsBytes(1), ...devices.map(() => indexBytes), ...Array.from({ length: channels }, () => CHECK_AHEAD_BYTES)]);
     this.pool = new SlotPool(this.arena, slotBytes, slots);
     this.slotChannels = new Array<string>(slots).fill("");
     this.slotDataLengths = new Uint32Array(slots);
@@ -138,6 +140,7 @@ export class MultifdReceiver {
       this.loads.set(key, load);
       this.routes.push({ instanceId: device.instanceId >>> 0, idstr: utf8.encode(`${device.name}\0`), load });
     }
+    this.checkStates = Array.from({ length: channels }, () => new CheckAhead(instance, this.arena.take(CHECK_AHEAD_BYTES)));
     this.intakeHost = {
       memory: instance.bytes,
       pool: this.pool,
@@ -165,7 +168,7 @@ export class MultifdReceiver {
       this.fail(error);
       return;
     }
-    const intake = new ChannelIntake(this.intakeHost, channel, streamOffset);
+    const intake = new ChannelIntake(this.intakeHost, channel, streamOffset, this.checkStates[this.intakes.length]);
     this.intakes.push(intake);
     intake.start();
   }

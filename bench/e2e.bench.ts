@@ -6,7 +6,8 @@
 // device state per second), the ratio to the pump of the same round, and the receiver's peak RSS.
 // Env: BENCH_ROUNDS (3), E2E_DEVICE_SIZE (1GiB per device), E2E_DEVICES (4), E2E_CHANNELS (4),
 // E2E_CHECKSUMS (default: none and every integrity option `receive --help` lists), E2E_SEND_ARGS
-// (more `send` options, e.g. "--channel-threads on").
+// (more `send` options, e.g. "--channel-threads on"), E2E_RECEIVE_ARGS (more `receive` options, e.g.
+// "--stall-timeout 60000": the receiver's main channel is silent while multifd carries the state).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseSize } from "../src/cli/sizes.js";
@@ -17,6 +18,7 @@ const DEVICES = Number(process.env.E2E_DEVICES ?? 4);
 const CHANNELS = Number(process.env.E2E_CHANNELS ?? 4);
 const TOTAL = DEVICE_BYTES * DEVICES;
 const SEND_ARGS = (process.env.E2E_SEND_ARGS ?? "").split(" ").filter(Boolean);
+const RECEIVE_ARGS = (process.env.E2E_RECEIVE_ARGS ?? "").split(" ").filter(Boolean);
 const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 const PUMP = fileURLToPath(new URL("./support/tcp-pump.mjs", import.meta.url));
 /** Preloaded into each receiver: its peak RSS on stderr as it exits. */
@@ -72,7 +74,7 @@ const peakRss = (child: Child): number => Number(child.stderr.match(/peak-rss (\
 async function migration(checksum: string): Promise<Sample> {
   const device = ["--devices", String(DEVICES), "--state-size", String(DEVICE_BYTES), "--flags", "STOP_COPY,P2P"];
   const link = ["--channels", String(CHANNELS), "--multifd", "on", "--checksum", checksum];
-  const receiver = start(["--import", PEAK_RSS, CLI, "receive", "--listen", "127.0.0.1:0", ...device, ...link, "--json"]);
+  const receiver = start(["--import", PEAK_RSS, CLI, "receive", "--listen", "127.0.0.1:0", ...device, ...link, "--json", ...RECEIVE_ARGS]);
   const [, port] = await receiver.line(/listening on [^:]+:(\d+)/);
   const sender = start([CLI, "send", "--connect", `127.0.0.1:${port}`, ...device, ...link, "--bandwidth", "0", "--switchover-bandwidth", "100GB", "--json", ...SEND_ARGS]);
   await Promise.all([finish(sender, "send"), finish(receiver, "receive")]);
@@ -111,7 +113,7 @@ const checksums = await checksumOptions();
 const names = ["pump", ...checksums.map((c) => `migration --checksum ${c}`)];
 const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
 const ratios = new Map<string, number[]>(checksums.map((c) => [c, []]));
-console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds${SEND_ARGS.length ? `, send ${SEND_ARGS.join(" ")}` : ""}`);
+console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds${SEND_ARGS.length ? `, send ${SEND_ARGS.join(" ")}` : ""}${RECEIVE_ARGS.length ? `, receive ${RECEIVE_ARGS.join(" ")}` : ""}`);
 for (let round = 0; round < ROUNDS; round++) {
   const pumped = await pump();
   samples.get("pump")!.push(pumped);

@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // Debian's Chromium: browser downloads are blocked here, so playwright drives the system binary.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
+const setupFiles = ["test/support/byte-equality.ts"];
+
 export default defineConfig({
   test: {
     projects: [
@@ -12,6 +14,7 @@ export default defineConfig({
           name: "node",
           include: ["test/**/*.test.ts"],
           exclude: ["test/browser/**"],
+          setupFiles,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -25,6 +28,7 @@ export default defineConfig({
           // The queue-bound property is flow control, the same on either build; once (on SIMD) is its 10 s.
           exclude: ["test/engine/multifd/queue-bound.test.ts"],
           env: { VFIO_MIGRATION_WASM: "scalar" },
+          setupFiles,
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -33,6 +37,7 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
+          setupFiles,
           testTimeout: 60_000,
           browser: {
             enabled: true,

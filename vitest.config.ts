@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: "engine-scalar",
           include: ["test/engine/**/*.test.ts"],
-          // The queue-bound property is flow control, the same on either build; once (on SIMD) is its 10 s.
+          // The queue-bound tests are flow control, the same on either build: once (on SIMD) is enough.
           exclude: ["test/engine/multifd/queue-bound.test.ts"],
           env: { VFIO_MIGRATION_WASM: "scalar" },
           setupFiles,

@@ -1,5 +1,6 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { availableParallelism } from "node:os";
 
 // Debian's Chromium: browser downloads are blocked here, so playwright drives the system binary.
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -8,6 +9,9 @@ const setupFiles = ["test/support/byte-equality.ts"];
 
 export default defineConfig({
   test: {
+    // vitest's default is cores - 1 files at a time: one on 2 cores. Many files mostly wait on child
+    // processes, sockets and threads, so two at a time overlap those waits (about 15% less wall time there).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         test: {

@@ -13,7 +13,7 @@ function spawn(side: Side): Worker {
     : new Worker(new URL("./destination-worker.ts", import.meta.url), { type: "module", name: "destination" });
 }
 
-/** How long the destination may take to notice on its own that the source has ended (as `simulate` waits). */
+/** How long the destination may take to notice on its own that a source that dialed has ended (as `simulate` waits). */
 const DESTINATION_GRACE_MS = 2000;
 
 function run(side: Side, port: MessagePort, search: string): { worker: Worker; done: Promise<DoneMessage> } {
@@ -41,8 +41,11 @@ async function main(): Promise<void> {
   const sourceRun = run("source", control.port1, search);
   const destinationRun = run("destination", control.port2, search);
   const source = await sourceRun.done;
-  // A source that failed before connecting leaves the destination waiting for a channel: stop it.
-  const grace = setTimeout(() => destinationRun.worker.postMessage({ type: "cancel" } satisfies CancelMessage), DESTINATION_GRACE_MS);
+  // A source that opened no channel (refused before dialing) leaves the destination waiting for one that
+  // cannot come: stop it now. One that did gets the grace to be noticed by the destination on its own.
+  const cancel = (): void => destinationRun.worker.postMessage({ type: "cancel" } satisfies CancelMessage);
+  if (source.channels.length === 0) cancel();
+  const grace = setTimeout(cancel, DESTINATION_GRACE_MS);
   const destination = await destinationRun.done.finally(() => clearTimeout(grace));
   const title = `vfio-migration demo: ${args.devices} devices between two Web Workers over MessagePort`;
   const { json, report } = combine(source, destination, title);

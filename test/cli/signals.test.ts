@@ -1,4 +1,5 @@
-// SIGTERM (what service managers and `kill` send) takes the cancel path on both ends, as SIGINT does.
+// SIGINT (Ctrl-C) and SIGTERM (what service managers and `kill` send) take the same cancel path; only
+// the exit status differs: 130 for Ctrl-C, 1 for a migration ended by SIGTERM.
 import { describe, expect, it } from "vitest";
 import { parse } from "../../src/cli/command.js";
 import { buildDevices } from "../../src/cli/devices.js";
@@ -13,8 +14,11 @@ function start(args: string[], onStderr: (text: string, kill: (signal: NodeJS.Si
   return runCli(args, { onStderr: (text, child) => onStderr(text, (signal) => child.kill(signal)) });
 }
 
-describe("SIGTERM", () => {
-  it("send: cancels like SIGINT, prints its result, and its devices are RUNNING with their state", async () => {
+describe("signals during send", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 1],
+  ] as const)("%s: cancels, prints its result, exits %i, and its devices are RUNNING with their state", async (signal, exitCode) => {
     const deviceArgs = ["--state-size", "32MiB", "--initial-size", "32MiB"];
     let resolveAddress!: (a: string) => void;
     const address = new Promise<string>((r) => (resolveAddress = r));
@@ -29,12 +33,13 @@ describe("SIGTERM", () => {
       // The first status line of pre-copy: the migration is under way.
       if (!signalled && /vfio-migration: active/.test(text)) {
         signalled = true;
-        kill("SIGTERM");
+        kill(signal);
       }
     });
     const receive = await receiving;
     expect(send.signal).toBeNull();
-    expect(send.code).toBe(1);
+    expect(send.code).toBe(exitCode);
+    expect(send.stdout.trimEnd().split("\n")).toHaveLength(1);
     const source = JSON.parse(send.stdout);
     expect(source.status).toBe("cancelled");
     expect(source.error.code).toBe("ERR_MIGRATION_CANCELLED");
@@ -42,7 +47,9 @@ describe("SIGTERM", () => {
     expect(source.devices[0].sourceDigest).toBe(buildDevices(parse(deviceArgs, DEVICE_OPTIONS))[0].digest!());
     expect(JSON.parse(receive.stdout).status).toBe("failed");
   });
+});
 
+describe("SIGTERM", () => {
   it("receive: cancels while waiting for a source, prints its result and exits", async () => {
     const receive = await start(["receive", "--listen", "127.0.0.1:0", "--json"], (text, kill) => {
       if (/listening on/.test(text)) kill("SIGTERM");

@@ -1,4 +1,5 @@
 import { DeviceState as S, MttyDevice, SimulatedDevice, setDeviceState, type MigratableDevice } from "../../src/index.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { deviceCompliance } from "./compliance.js";
 
 const sim = (options: ConstructorParameters<typeof SimulatedDevice>[0]) => (role: "source" | "destination") =>
@@ -22,12 +23,15 @@ deviceCompliance({
   deterministic: true,
 });
 
+// Dirtying follows the device's clock: 5 virtual ms at 200 MB/s dirty more than the whole state.
+const dirtyClock = new VirtualClock();
+
 deviceCompliance({
   label: "SimulatedDevice (P2P without PRE_COPY, dirtying)",
-  make: sim({ stateSize: 300_000, blockSize: 1024, dirtyRate: 200e6, flags: 3 }),
+  make: sim({ stateSize: 300_000, blockSize: 1024, dirtyRate: 200e6, flags: 3, clock: dirtyClock }),
   mutate: async (device: MigratableDevice) => {
     // Running a while dirties blocks; a STOP forces the catch-up.
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await dirtyClock.advance(5);
     await setDeviceState(device, S.STOP);
     await setDeviceState(device, S.RUNNING);
   },

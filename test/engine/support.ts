@@ -40,15 +40,18 @@ export async function runBoth(
   const clock = source.clock ?? realClock;
   const trace = new TraceRecorder(clock);
   const stop = new AbortController();
+  let dialed = false;
+  const dialer: Dialer = { dial: (name, signal) => ((dialed = true), network.dialer.dial(name, signal)) };
   const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, clock, ...destination, signal: destination.signal ?? stop.signal });
-  const migrating = migrate({ devices: sources, dialer: network.dialer, trace, switchoverBandwidth: 1e9, ...source });
-  // A source that failed before connecting leaves the destination waiting for a channel.
+  const migrating = migrate({ devices: sources, dialer, trace, switchoverBandwidth: 1e9, ...source });
+  // A source that failed before dialing leaves the destination waiting for a channel that cannot come:
+  // stop it now. One that dialed gets 2 s to be noticed (a guard against a hang, not a wait).
   let timer: ClockTimer | undefined;
-  const ended = migrating.then(() => (timer = clock.setTimeout(() => stop.abort(), 2000)));
+  const ended = migrating.then(() => (dialed ? (timer = clock.setTimeout(() => stop.abort(), 2000)) : stop.abort()));
   const both = Promise.all([migrating, receiving, ended]);
   if (clock instanceof VirtualClock && (await clock.run(both)) !== "settled") throw new Error("runBoth: the runs did not end on the virtual clock");
   const [sourceResult, destinationResult] = await both;
-  clock.clearTimeout(timer!);
+  if (timer) clock.clearTimeout(timer);
   await network.acceptor.close();
   return { source: sourceResult, destination: destinationResult, trace };
 }

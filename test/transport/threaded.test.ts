@@ -98,8 +98,11 @@ describe("threadedDialer: failures keep their codes, threads end", () => {
     try {
       const controller = new AbortController();
       const dialing = threadedDialer({ host: "127.0.0.1", port: silent.address.port, tls: clientTls }).dial("main", controller.signal);
-      setTimeout(() => controller.abort(), 300);
+      // The thread's TCP connection arrived: its TLS handshake now waits on a peer that never answers.
+      const accepted = await silent.accept();
+      controller.abort();
       await expect(dialing).rejects.toMatchObject({ code: "ERR_CHANNEL_ABORTED" });
+      accepted.destroy();
       expect(await threadsSettleTo(before)).toBe(before);
     } finally {
       await silent.close();

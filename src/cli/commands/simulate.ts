@@ -27,7 +27,7 @@ sizes: 60, 300MB (10^6), 100MiB (2^20); rates in bytes/s with the same suffixes
 --timeout (default 600000 ms): a run that has not ended by then stops and fails with ERR_SIMULATE_TIMEOUT
 ("did not converge" while pre-copy still iterates), the source running again with its state.`;
 
-/** How long the destination may take to notice a failed source on its own. */
+/** How long the destination may take to notice, on its own, a source that dialed and then failed. */
 const DESTINATION_GRACE_MS = 2000;
 
 const OPTIONS = { ...DEVICE_OPTIONS, ...MIGRATION_OPTIONS, transport: { type: "string", default: "memory" }, report: { type: "string" },
@@ -53,6 +53,8 @@ export async function run(argv: string[]): Promise<number> {
   const { json, setup } = prepared;
   const { args, sources, destinations, multifd, capabilities, tuning, cancelAfter, timeoutMs, capture, reportFile } = setup;
   const { dialer, acceptor } = await network(args.transport as "memory" | "tcp");
+  let dialed = false;
+  const counted: Dialer = { dial: (name, signal) => ((dialed = true), dialer.dial(name, signal)) };
   const trace = new TraceRecorder();
   const controller = new AbortController();
   const stopDestination = new AbortController();
@@ -63,13 +65,13 @@ export async function run(argv: string[]): Promise<number> {
   const view = progressView(totalBytes);
   try {
     const receiving = receive({ devices: destinations, acceptor, trace, capabilities, multifd, signal: stopDestination.signal });
-    const report = runReport(reportFile, trace, capturingDialer(dialer, capture), (p) => {
+    const report = runReport(reportFile, trace, capturingDialer(counted, capture), (p) => {
       deadline.progress(p);
       view.update(p);
     });
     const source = await migrate({ devices: sources, dialer: report.dialer, trace, capabilities, multifd, ...tuning, signal: controller.signal, onProgress: report.onProgress });
-    // A source that failed before connecting leaves the destination waiting for a channel: stop it.
-    if (!(await settlesWithin(realClock, receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
+    // A source that failed before dialing leaves the destination waiting for a channel that cannot come: stop it.
+    if (!dialed || !(await settlesWithin(realClock, receiving, DESTINATION_GRACE_MS))) stopDestination.abort();
     const destination = await receiving;
     view.stop();
     const result = deadline.verdict(simulateReport(source, destination));

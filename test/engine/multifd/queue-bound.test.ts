@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../src/codec/index.js";
 import { MultifdReceiver, sendDeviceState } from "../../../src/engine/multifd/index.js";
 import { shapeChannel } from "../../../src/transport/shaped.js";
+import { realClock, type Clock } from "../../../src/clock.js";
+import { VirtualClock } from "../../../src/virtual-clock.js";
 import { ArrayDevice, channelPairs, seededBytes, specConfigData, specPacket, type SpecPacket } from "./support.js";
 
 const CHUNK = 4096;
@@ -13,8 +15,8 @@ beforeAll(async () => {
   await init();
 });
 
-/** Samples the receiver's queued bytes on every device write. */
-function sampleQueue(receiver: MultifdReceiver, devices: ArrayDevice[]): { maxBytes: number; maxPackets: Map<string, number> } {
+/** Samples the receiver's queued bytes on every device write, and makes each write take 1 ms on `clock`. */
+function sampleQueue(receiver: MultifdReceiver, devices: ArrayDevice[], clock: Clock): { maxBytes: number; maxPackets: Map<string, number> } {
   const seen = { maxBytes: 0, maxPackets: new Map<string, number>() };
   for (const device of devices) {
     const write = device.write.bind(device);
@@ -22,7 +24,7 @@ function sampleQueue(receiver: MultifdReceiver, devices: ArrayDevice[]): { maxBy
       const progress = receiver.progress();
       seen.maxBytes = Math.max(seen.maxBytes, progress.reduce((n, p) => n + p.queuedBytes, 0));
       for (const p of progress) seen.maxPackets.set(p.device, Math.max(seen.maxPackets.get(p.device) ?? 0, p.queuedPackets));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await clock.sleep(1);
       return write(bytes);
     };
   }
@@ -33,9 +35,10 @@ describe("multifd queue bound", () => {
   it("stops reading a channel at the bound yet never starves the packet a worker needs", async () => {
     const devices = [A, B].map((name) => new ArrayDevice(name, { destination: true }));
     const link = await channelPairs(2, "memory");
-    const receiver = new MultifdReceiver({ devices, channels: 2, maxChunkBytes: CHUNK, maxQueuedBytes: 2 * CHUNK });
+    const clock = new VirtualClock();
+    const receiver = new MultifdReceiver({ devices, channels: 2, maxChunkBytes: CHUNK, maxQueuedBytes: 2 * CHUNK, clock });
     link.destination.forEach((channel) => receiver.addChannel(channel));
-    const seen = sampleQueue(receiver, devices);
+    const seen = sampleQueue(receiver, devices, clock);
     const a = seededBytes(20 * CHUNK, 1);
     const b = seededBytes(3 * CHUNK, 2);
     const packetsOf = (idstr: string, data: Uint8Array): SpecPacket[] => {
@@ -54,13 +57,15 @@ describe("multifd queue bound", () => {
         for (const packet of [...bPackets, aPackets[0]]) await link.source[1].write(specPacket(packet));
       })(),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    // Before SWITCHOVER_START, the queue holds at most the bound plus each device's next packet.
+    // Memory channels and the receiver run on promise jobs alone: once the clock finds no job and no
+    // timer left ("idle"; nothing loads before SWITCHOVER_START), the receiver has read all it will.
+    expect(await clock.run(receiver.finished())).toBe("idle");
+    // It read up to the bound, and holds at most the bound plus each device's next packet.
     const queued = receiver.progress().reduce((n, p) => n + p.queuedBytes, 0);
+    expect(queued).toBeGreaterThanOrEqual(2 * CHUNK);
     expect(queued).toBeLessThanOrEqual(2 * CHUNK + 2 * CHUNK);
     receiver.switchoverStart();
-    await receiver.finished();
-    await sent;
+    expect(await clock.run(Promise.all([receiver.finished(), sent]))).toBe("settled");
     expect(devices[0].loaded()).toEqual(a);
     expect(devices[1].loaded()).toEqual(b);
     expect(seen.maxBytes).toBeLessThanOrEqual(2 * CHUNK + 2 * CHUNK);
@@ -76,7 +81,8 @@ describe("multifd queue bound", () => {
     const link = await channelPairs(3, "tcp");
     const receiver = new MultifdReceiver({ devices: destinations, channels: 3, maxChunkBytes: chunk, maxQueuedBytes: 4 * chunk, checksum: true });
     link.destination.forEach((channel) => receiver.addChannel(channel));
-    const seen = sampleQueue(receiver, destinations.slice(0, 1));
+    // Real sockets: the slow writes take real time.
+    const seen = sampleQueue(receiver, destinations.slice(0, 1), realClock);
     receiver.switchoverStart();
     await sendDeviceState(sources, link.source, { maxChunkBytes: chunk, checksum: true });
     await receiver.finished();
@@ -103,27 +109,29 @@ describe("multifd queue bound", () => {
             new ArrayDevice(`0000:00:0${i}.0/vfio`, { size: sizes[i], seed: 50 + i, readChunk }));
           const destinations = sources.map((s) => new ArrayDevice(s.name, { destination: true }));
           const link = await channelPairs(channels, "memory");
-          const receiver = new MultifdReceiver({ devices: destinations, channels, maxChunkBytes: CHUNK, maxQueuedBytes: queueChunks * CHUNK });
+          // Latency, the late switchover and the device writes all wait on virtual time.
+          const clock = new VirtualClock();
+          const receiver = new MultifdReceiver({ devices: destinations, channels, maxChunkBytes: CHUNK, maxQueuedBytes: queueChunks * CHUNK, clock });
           link.destination.forEach((channel) => receiver.addChannel(channel));
           for (const d of destinations) {
             const write = d.write.bind(d);
             d.write = async (bytes) => {
-              await new Promise((resolve) => setImmediate(resolve));
+              await clock.sleep(0);
               return write(bytes);
             };
           }
           if (!switchoverLate) receiver.switchoverStart();
           // Channels of different latency make packets overtake each other across channels.
-          const shaped = link.source.map((channel, i) => shapeChannel(channel, { latencyMs: latencies[i] }));
+          const shaped = link.source.map((channel, i) => shapeChannel(channel, { latencyMs: latencies[i], clock }));
           const sending = sendDeviceState(sources, shaped, { maxChunkBytes: CHUNK });
-          if (switchoverLate) setTimeout(() => receiver.switchoverStart(), 5);
-          await Promise.all([sending, receiver.finished()]);
+          if (switchoverLate) clock.setTimeout(() => receiver.switchoverStart(), 5);
+          // A deadlock leaves no job and no timer: "idle", at once and on every run.
+          expect(await clock.run(Promise.all([sending, receiver.finished()]))).toBe("settled");
           destinations.forEach((d, i) => expect(d.loaded()).toEqual(sources[i].content));
           await link.close();
         },
       ),
-      // `timeout` fails a run that hangs (a deadlock would), instead of letting the time budget hide it.
-      { interruptAfterTimeLimit: 10_000, numRuns: 30, timeout: 10_000 },
+      { numRuns: 30 },
     );
-  }, 60_000);
+  });
 });

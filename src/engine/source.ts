@@ -322,14 +322,21 @@ class SourceSession {
   }
 
   async #dial(expired: Promise<never>): Promise<WatchedChannel> {
-    const dialing = this.#o.dialer.dial("main", this.#o.signal);
+    // Its own signal: a dial the setup timeout gave up on stops too (DST seed 167: a connect still
+    // under way after the migration ended is a socket and a timer left behind).
+    const attempt = new AbortController();
+    const forward = this.#cancel.onAbort(() => attempt.abort(this.#o.signal?.reason));
+    const dialing = this.#o.dialer.dial("main", attempt.signal);
     try {
       this.#channel = new WatchedChannel(await Promise.race([this.#cancel.race(dialing, "main"), expired]), this.#clock, this.#stallMs);
       return this.#channel;
     } catch (err) {
+      attempt.abort(err);
       // A dial that completes after cancel must not leave its socket open.
       dialing.then((late) => late.destroy(), () => {});
       throw err;
+    } finally {
+      forward();
     }
   }
 

@@ -9,6 +9,12 @@ const SEEDS = 200;
 const REGRESSIONS: Record<number, string> = {
   409: "a destination cancelled while it waits for multifd channels left a rejection unhandled",
   499: "the stall watch re-armed a 0 ms timer forever at one virtual instant (float rounding): the sweep hung",
+  1562: "a device whose start-prepare arc failed stayed stopped while its peers ran: P2P writes lost",
+  2132: "the destination gave up waiting for a device write after its stall timeout: the write's timer outlived the run",
+  4216: "a device whose prepare arc failed: P2P writes lost",
+  51329: "a device whose stop-prepare arc failed kept writing into stopped peers: P2P writes lost",
+  51965: "a device whose stop-prepare arc failed kept writing into stopped peers: P2P writes lost",
+  55263: "a device whose prepare arc failed, then a cancel: P2P writes lost",
   50054: "the destination ended while the load loop's device write still ran",
   50345: "the destination ended while the load loop's device write still ran",
   50781: "the destination ended while the load loop's device write still ran",

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../src/codec/index.js";
 import { MultifdReceiver, sendDeviceState } from "../../../src/engine/multifd/index.js";
 import { shapeChannel } from "../../../src/transport/shaped.js";
+import { VirtualClock } from "../../../src/virtual-clock.js";
 import { ArrayDevice, channelPairs, seededBytes, specConfigData, specPacket, type SpecPacket } from "./support.js";
 
 const CHUNK = 4096;
@@ -13,7 +14,7 @@ beforeAll(async () => {
   await init();
 });
 
-/** Samples the receiver's queued bytes on every device write. */
+/** Samples the receiver's queued bytes on every device write; each write yields to the host once (readers run meanwhile). */
 function sampleQueue(receiver: MultifdReceiver, devices: ArrayDevice[]): { maxBytes: number; maxPackets: Map<string, number> } {
   const seen = { maxBytes: 0, maxPackets: new Map<string, number>() };
   for (const device of devices) {
@@ -22,7 +23,7 @@ function sampleQueue(receiver: MultifdReceiver, devices: ArrayDevice[]): { maxBy
       const progress = receiver.progress();
       seen.maxBytes = Math.max(seen.maxBytes, progress.reduce((n, p) => n + p.queuedBytes, 0));
       for (const p of progress) seen.maxPackets.set(p.device, Math.max(seen.maxPackets.get(p.device) ?? 0, p.queuedPackets));
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await new Promise((resolve) => setImmediate(resolve));
       return write(bytes);
     };
   }
@@ -33,7 +34,8 @@ describe("multifd queue bound", () => {
   it("stops reading a channel at the bound yet never starves the packet a worker needs", async () => {
     const devices = [A, B].map((name) => new ArrayDevice(name, { destination: true }));
     const link = await channelPairs(2, "memory");
-    const receiver = new MultifdReceiver({ devices, channels: 2, maxChunkBytes: CHUNK, maxQueuedBytes: 2 * CHUNK });
+    const clock = new VirtualClock();
+    const receiver = new MultifdReceiver({ devices, channels: 2, maxChunkBytes: CHUNK, maxQueuedBytes: 2 * CHUNK, clock });
     link.destination.forEach((channel) => receiver.addChannel(channel));
     const seen = sampleQueue(receiver, devices);
     const a = seededBytes(20 * CHUNK, 1);
@@ -54,9 +56,11 @@ describe("multifd queue bound", () => {
         for (const packet of [...bPackets, aPackets[0]]) await link.source[1].write(specPacket(packet));
       })(),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Every in-memory read the readers can do, done: then they hold at the bound.
+    await clock.settle();
     // Before SWITCHOVER_START, the queue holds at most the bound plus each device's next packet.
     const queued = receiver.progress().reduce((n, p) => n + p.queuedBytes, 0);
+    expect(queued).toBeGreaterThanOrEqual(2 * CHUNK);
     expect(queued).toBeLessThanOrEqual(2 * CHUNK + 2 * CHUNK);
     receiver.switchoverStart();
     await receiver.finished();
@@ -103,21 +107,25 @@ describe("multifd queue bound", () => {
             new ArrayDevice(`0000:00:0${i}.0/vfio`, { size: sizes[i], seed: 50 + i, readChunk }));
           const destinations = sources.map((s) => new ArrayDevice(s.name, { destination: true }));
           const link = await channelPairs(channels, "memory");
-          const receiver = new MultifdReceiver({ devices: destinations, channels, maxChunkBytes: CHUNK, maxQueuedBytes: queueChunks * CHUNK });
+          const clock = new VirtualClock();
+          const receiver = new MultifdReceiver({ devices: destinations, channels, maxChunkBytes: CHUNK, maxQueuedBytes: queueChunks * CHUNK, clock });
           link.destination.forEach((channel) => receiver.addChannel(channel));
           for (const d of destinations) {
             const write = d.write.bind(d);
             d.write = async (bytes) => {
-              await new Promise((resolve) => setImmediate(resolve));
+              await clock.sleep(0); // a slow device: every pending read runs before the write lands
               return write(bytes);
             };
           }
           if (!switchoverLate) receiver.switchoverStart();
           // Channels of different latency make packets overtake each other across channels.
-          const shaped = link.source.map((channel, i) => shapeChannel(channel, { latencyMs: latencies[i] }));
+          const shaped = link.source.map((channel, i) => shapeChannel(channel, { latencyMs: latencies[i], clock }));
           const sending = sendDeviceState(sources, shaped, { maxChunkBytes: CHUNK });
-          if (switchoverLate) setTimeout(() => receiver.switchoverStart(), 5);
-          await Promise.all([sending, receiver.finished()]);
+          if (switchoverLate) clock.setTimeout(() => receiver.switchoverStart(), 5);
+          const both = Promise.all([sending, receiver.finished()]);
+          // "idle" would be a deadlock: nothing left that could move the transfer.
+          expect(await clock.run(both)).toBe("settled");
+          await both;
           destinations.forEach((d, i) => expect(d.loaded()).toEqual(sources[i].content));
           await link.close();
         },

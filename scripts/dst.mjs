@@ -47,7 +47,7 @@ for (let seed = from; seed < from + count && performance.now() - started < budge
   const seedStarted = performance.now();
   const result = await runSeed(seed);
   tally.add(result);
-  if (values.verbose) console.log(`${describeRun(result)} (${Math.round(performance.now() - seedStarted)} ms wall)`);
+  if (values.verbose) console.log(`${describeRun(result)} (${result.outcome.steps} timers, ${Math.round(performance.now() - seedStarted)} ms wall)`);
   if (result.violations.length) console.log(describeFailure(result));
   if ((seed - from + 1) % 1000 === 0) console.error(`dst: ${seed - from + 1} seeds, ${Math.round((performance.now() - started) / 1000)} s`);
 }

@@ -8,8 +8,18 @@ interface Timer extends ClockTimer {
   readonly fn: () => void;
 }
 
-/** What `run` stopped on: its target settled, no timer was left to fire, or the time limit. */
-export type RunOutcome = "settled" | "idle" | "limit";
+/** What `run` stopped on: its target settled, no timer was left to fire, the time limit, or the step limit. */
+export type RunOutcome = "settled" | "idle" | "limit" | "steps";
+
+// The smallest double above the finite `t`: the earliest instant after `t` there is.
+const bits = new Float64Array(1);
+const word = new BigUint64Array(bits.buffer);
+function nextAfter(t: number): number {
+  if (t === 0) return Number.MIN_VALUE;
+  bits[0] = t;
+  word[0] += t > 0 ? 1n : -1n; // a negative double's magnitude shrinks toward zero
+  return bits[0];
+}
 
 // Captured once, so a test that replaces the host's timers (to prove nothing reads wall time)
 // still lets the clock yield. A host macrotask runs only after every queued promise job.
@@ -34,6 +44,7 @@ const hostYield: () => Promise<void> = (() => {
 export class VirtualClock implements Clock {
   #now: number;
   #nextId = 1;
+  #steps = 0;
   // A binary min-heap on (due, id); ids grow, so ties fire in creation order.
   readonly #heap: Timer[] = [];
   readonly #live = new Set<number>();
@@ -47,7 +58,13 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const timer: Timer = { id: this.#nextId++, due: this.#now + Math.max(0, Number.isNaN(ms) ? 0 : ms), fn };
+    const delay = Math.max(0, Number.isNaN(ms) ? 0 : ms);
+    let due = this.#now + delay;
+    // A positive delay smaller than the float spacing at `now` would round to `now`: time would
+    // stand still while a loop that waits out a remainder (now - start >= ms, rounded the other
+    // way) re-arms forever. A host timer with a positive delay fires later; so does this one.
+    if (delay > 0 && due <= this.#now && due !== Infinity) due = nextAfter(this.#now);
+    const timer: Timer = { id: this.#nextId++, due, fn };
     this.#live.add(timer.id);
     this.#push(timer);
     return timer;
@@ -60,6 +77,11 @@ export class VirtualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return sleepOn(this, ms, signal);
+  }
+
+  /** Timers fired so far. */
+  get steps(): number {
+    return this.#steps;
   }
 
   /** Timers started and neither fired nor cleared. */
@@ -85,6 +107,7 @@ export class VirtualClock implements Clock {
     const timer = this.#pop();
     if (!timer) return false;
     this.#live.delete(timer.id);
+    this.#steps++;
     if (timer.due > this.#now) this.#now = timer.due;
     timer.fn();
     return true;
@@ -104,21 +127,24 @@ export class VirtualClock implements Clock {
 
   /**
    * Fires timers until `target` settles ("settled"), no timer is left while it has not ("idle":
-   * nothing could ever settle it), or the next timer lies beyond `limitMs` from the start ("limit").
+   * nothing could ever settle it), the next timer lies beyond `limitMs` from the start ("limit"),
+   * or `maxSteps` timers have fired ("steps": a loop that keeps re-arming timers, possibly while
+   * time stands still, which the time limit alone would never stop).
    */
-  async run(target: Promise<unknown>, limitMs = Infinity): Promise<RunOutcome> {
+  async run(target: Promise<unknown>, limitMs = Infinity, maxSteps = Infinity): Promise<RunOutcome> {
     let settled = false;
     target.then(
       () => (settled = true),
       () => (settled = true),
     );
     const until = this.#now + limitMs;
-    for (;;) {
+    for (let steps = 0; ; steps++) {
       await this.settle();
       if (settled) return "settled";
       const due = this.nextDue;
       if (due === undefined) return "idle";
       if (due > until) return "limit";
+      if (steps >= maxSteps) return "steps";
       await this.step();
     }
   }

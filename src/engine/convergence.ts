@@ -2,6 +2,15 @@ import type { Clock, ClockTimer } from "../clock.js";
 import { BANDWIDTH_PERIOD_MS } from "./options.js";
 
 /**
+ * QEMU's switchover test in `migration_iteration_run`: nothing pending, or strictly less than the
+ * threshold (7.2 iterates while `pending_size && pending_size >= threshold_size`; 8.x switches when
+ * `!pending_size || pending_size < threshold_size`). At pending == threshold it iterates once more.
+ */
+export function pendingFits(pending: number, thresholdBytes: number): boolean {
+  return pending === 0 || pending < thresholdBytes;
+}
+
+/**
  * QEMU's `migration_update_counters`: every 100 ms, bandwidth = bytes sent in the window / its length,
  * and threshold = (switchover bandwidth if set, else measured bandwidth) x downtime limit. The
  * threshold starts at 0, as in `migrate_init`, until the first window has passed.

@@ -80,15 +80,27 @@ export class VmRunState {
 
   async #notify(running: boolean, reason: StopReason | undefined, handlers: VmStateChangeHandler[]): Promise<void> {
     let first: unknown;
-    const passes = this.#skipPrepare ? ["change"] : ["prepare", "change"];
-    for (const pass of passes) {
+    if (!this.#skipPrepare) {
+      const failed: VmStateChangeHandler[] = [];
       for (const handler of handlers) {
         try {
-          if (pass === "prepare") await handler.prepare?.(running, reason);
-          else await handler.change(running, reason);
+          await handler.prepare?.(running, reason);
         } catch (err) {
           first ??= err;
+          failed.push(handler);
         }
+      }
+      // A handler whose prepare failed (its device recovered to the state it left) gets one more
+      // try before any main callback: otherwise a peer stops or starts while that device still
+      // issues DMA or cannot take it, and P2P writes are lost (DST seeds 1562, 51329, 51965).
+      // The first error is still thrown: the change did not go as asked.
+      for (const handler of failed) await handler.prepare?.(running, reason).catch(() => {});
+    }
+    for (const handler of handlers) {
+      try {
+        await handler.change(running, reason);
+      } catch (err) {
+        first ??= err;
       }
     }
     if (first !== undefined) throw first;

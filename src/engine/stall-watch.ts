@@ -94,13 +94,19 @@ export class WatchedChannel implements Channel {
 
   #arm(): void {
     if (!this.#waiting || this.#timer) return;
-    this.#timer = this.#clock.setTimeout(() => this.#check(), this.#waitingSince + this.#stallMs - this.#clock.now());
+    const since = this.#waitingSince;
+    this.#timer = this.#clock.setTimeout(() => this.#check(since), since + this.#stallMs - this.#clock.now());
   }
 
-  #check(): void {
+  /**
+   * The timer armed for a wait that began at `since` fired. If nothing moved since, that wait has
+   * lasted `stallMs`: the timer's firing decides, not a second subtraction, which can round to just
+   * under `stallMs` and re-arm a 0 ms timer forever at one virtual instant (DST seed 499).
+   */
+  #check(since: number): void {
     this.#timer = undefined;
     if (!this.#waiting) return;
-    if (this.#clock.now() - this.#waitingSince >= this.#stallMs) {
+    if (this.#waitingSince === since) {
       this.destroy(new ChannelStalledError(this.name, this.#stallMs));
       return;
     }

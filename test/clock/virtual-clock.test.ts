@@ -61,4 +61,25 @@ describe("VirtualClock", () => {
     expect(await clock.run(stuck)).toBe("idle");
     expect(clock.now()).toBe(10_250);
   });
+
+  it("moves time forward for any positive delay, however small against now()", async () => {
+    const clock = new VirtualClock(217.12178098193857);
+    const start = clock.now();
+    clock.setTimeout(() => {}, 1e-14); // below the float spacing at 217: now + 1e-14 rounds to now
+    await clock.step();
+    expect(clock.now()).toBeGreaterThan(start);
+    clock.setTimeout(() => {}, 0);
+    const before = clock.now();
+    await clock.step();
+    expect(clock.now()).toBe(before); // a zero delay still fires at once
+  });
+
+  it("run() stops a timer loop that keeps time standing still after maxSteps firings", async () => {
+    const clock = new VirtualClock();
+    const spin = (): void => void clock.setTimeout(spin, 0);
+    spin();
+    expect(await clock.run(new Promise(() => {}), Infinity, 500)).toBe("steps");
+    expect(clock.steps).toBe(500);
+    expect(clock.now()).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { init } from "../../src/codec/index.js";
-import { ConvergenceMeter, RateLimiter } from "../../src/engine/convergence.js";
+import { ConvergenceMeter, pendingFits, RateLimiter } from "../../src/engine/convergence.js";
 import { migrate, receive, type MigrationProgress } from "../../src/engine/index.js";
 import { memoryNetwork } from "../../src/transport/index.js";
 import { VirtualClock } from "../../src/virtual-clock.js";
@@ -100,5 +100,15 @@ describe("convergence in a migration", () => {
     const windows = Math.ceil(last.t / 100) + 1;
     expect(last.bytes).toBeLessThanOrEqual(windows * ((1 << 20) + 256));
     expect(last.bytes).toBeGreaterThan(2 << 20);
+  });
+});
+
+describe("the switchover test at the threshold (QEMU's migration_iteration_run)", () => {
+  // The source's pre-copy loop and its "not converging" reason both decide with pendingFits.
+  it("switches over when nothing is pending or pending < threshold, not at pending == threshold", () => {
+    expect(pendingFits(0, 0)).toBe(true);
+    expect(pendingFits(299_999, 300_000)).toBe(true);
+    expect(pendingFits(300_000, 300_000)).toBe(false);
+    expect(pendingFits(1, 0)).toBe(false);
   });
 });

@@ -5,6 +5,8 @@ import { DeviceState } from "../../src/fsm/states.js";
 import { memoryNetwork, shapeDialer } from "../../src/transport/index.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
 import type { Acceptor, Channel, Dialer } from "../../src/transport/types.js";
+import { realClock, type Clock } from "../../src/clock.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 import { simulatedPair, stateOf } from "./support.js";
 
 await init();
@@ -28,9 +30,13 @@ const TRIGGERS: Record<Exclude<Phase, "active" | "none">, [Side, DeviceState]> =
   "awaiting-shut": ["destination", DeviceState.RUNNING_P2P], // destination starting its VM
 };
 
-async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; acceptor: Acceptor }) {
+/**
+ * Runs a migration with `fault` injected in `phase`. On a VirtualClock (in-memory networks) the
+ * second of pre-copy takes no wall time; real sockets pass the real clock.
+ */
+async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; acceptor: Acceptor }, clock: Clock = new VirtualClock()) {
   // 2 x 2 MiB of initial data at 4 MiB/s keeps pre-copy iterating for ~1 s.
-  const { sources, destinations } = simulatedPair(2, { stateSize: 4 << 20, initialBytes: 2 << 20 });
+  const { sources, destinations } = simulatedPair(2, { stateSize: 4 << 20, initialBytes: 2 << 20, clock });
   const before = sources.map((d) => d.digest());
   const trace = new HookedTrace();
   const controller = new AbortController();
@@ -51,8 +57,8 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
   const stopDestination = new AbortController();
   // Switchover-ack holds the switchover until the initial data is loaded: pre-copy lasts ~1 s at 4 MiB/s.
   const capabilities = { switchoverAck: true };
-  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, capabilities, signal: stopDestination.signal });
-  const source = await migrate({
+  const receiving = receive({ devices: destinations, acceptor: network.acceptor, trace, capabilities, clock, signal: stopDestination.signal });
+  const migrating = migrate({
     devices: sources,
     dialer,
     trace,
@@ -61,11 +67,16 @@ async function faultIn(phase: Phase, fault: Fault, network: { dialer: Dialer; ac
     maxBandwidth: 4 << 20,
     switchoverBandwidth: 1e9,
     capabilities,
+    clock,
     onProgress: (p) => phase === "active" && p.phase === "active" && p.iteration >= 2 && fire(),
   });
-  const timer = setTimeout(() => stopDestination.abort(), 3000);
-  const destination: MigrationResult = await receiving;
-  clearTimeout(timer);
+  // A destination the fault left waiting is stopped 3 s after the source ended.
+  let timer: ReturnType<Clock["setTimeout"]> | undefined;
+  void migrating.finally(() => (timer = clock.setTimeout(() => stopDestination.abort(), 3000)));
+  const both = Promise.all([migrating, receiving]);
+  if (clock instanceof VirtualClock) expect(await clock.run(both)).toBe("settled");
+  const [source, destination]: MigrationResult[] = await both;
+  clock.clearTimeout(timer!);
   await network.acceptor.close();
   return { source, destination, sources, destinations, before, vm, fired, trace };
 }
@@ -115,7 +126,7 @@ describe("failure and cancel leave the source running with its state intact", ()
 
   it("leaves no socket open after a drop over TCP", async () => {
     const acceptor = await tcpListen({ host: "127.0.0.1", port: 0 });
-    const r = await faultIn("device", "drop", { acceptor, dialer: tcpConnect(acceptor.address) });
+    const r = await faultIn("device", "drop", { acceptor, dialer: tcpConnect(acceptor.address) }, realClock);
     expect(r.source.status).toBe("failed");
     expect(r.sources.map(stateOf)).toEqual(["RUNNING", "RUNNING"]);
     expect(r.sources.map((d) => d.digest())).toEqual(r.before);
@@ -128,8 +139,13 @@ describe("failure and cancel leave the source running with its state intact", ()
   it("cancels before the channel is open (a dial that never answers)", async () => {
     const { sources } = simulatedPair(1);
     const controller = new AbortController();
-    const dialer: Dialer = { dial: (_name, signal) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted")))) };
-    setTimeout(() => controller.abort(), 20);
+    // Cancelled once the dial is under way.
+    const dialer: Dialer = {
+      dial: (_name, signal) => {
+        queueMicrotask(() => controller.abort());
+        return new Promise((_, reject) => signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+      },
+    };
     const r = await migrate({ devices: sources, dialer, signal: controller.signal });
     expect(r.status).toBe("cancelled");
     expect(sources.map(stateOf)).toEqual(["RUNNING"]);
@@ -137,9 +153,16 @@ describe("failure and cancel leave the source running with its state intact", ()
 
   it("cancels a destination waiting for a channel", async () => {
     const { destinations } = simulatedPair(1);
-    const { acceptor } = memoryNetwork();
+    const network = memoryNetwork();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 20);
+    // Cancelled once the destination waits for its main channel.
+    const acceptor: Acceptor = {
+      accept: (signal) => {
+        queueMicrotask(() => controller.abort());
+        return network.acceptor.accept(signal);
+      },
+      close: () => network.acceptor.close(),
+    };
     const r = await receive({ devices: destinations, acceptor, signal: controller.signal });
     expect(r.status).toBe("cancelled");
     expect(r.error).toMatchObject({ code: "ERR_MIGRATION_CANCELLED" });

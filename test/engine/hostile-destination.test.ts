@@ -8,6 +8,7 @@ import { memoryNetwork } from "../../src/transport/index.js";
 import type { Acceptor } from "../../src/transport/types.js";
 import { agreeingConfig, hostileDestination, type HostileDestination } from "./hostile-peer.js";
 import { stateOf } from "./support.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 
 await init();
 
@@ -109,13 +110,16 @@ describe("a flipped bit in our destination's REPORT", () => {
   async function run(flip?: { at: number; bit: number }) {
     const network = memoryNetwork();
     const tap = flipping(network.acceptor, flip);
-    const source = new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10 });
+    const clock = new VirtualClock(); // the stall and resolution waits take no wall time
+    const source = new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10, clock });
     const before = source.digest();
     // A flip that breaks the end game leaves each end waiting for the other: short timeouts end it.
     const timeouts = { stallTimeoutMs: 300, resolutionTimeoutMs: 100 };
-    const receiving = receive({ devices: [new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10, seed: 7 })], acceptor: tap.acceptor, ...timeouts });
-    const s = await migrate({ devices: [source], dialer: network.dialer, switchoverBandwidth: 1e9, ...timeouts });
-    await receiving;
+    const receiving = receive({ devices: [new SimulatedDevice({ name: "0000:00:04.0/vfio", stateSize: 64 << 10, seed: 7, clock })], acceptor: tap.acceptor, clock, ...timeouts });
+    const migrating = migrate({ devices: [source], dialer: network.dialer, switchoverBandwidth: 1e9, clock, ...timeouts });
+    const both = Promise.all([migrating, receiving]);
+    expect(await clock.run(both)).toBe("settled");
+    const [s] = await both;
     await network.acceptor.close();
     return { s, before, source, written: Uint8Array.from(tap.written) };
   }

@@ -8,6 +8,7 @@ import { migrate, receive, type MultifdOptions } from "../../src/engine/index.js
 import { memoryNetwork } from "../../src/transport/index.js";
 import type { Channel, Dialer } from "../../src/transport/types.js";
 import { stateOf } from "./support.js";
+import { VirtualClock } from "../../src/virtual-clock.js";
 
 await init();
 
@@ -61,11 +62,13 @@ async function run({ multifd, flip, now, ack }: RunOptions) {
   // A flipped type byte can make a header longer than what was sent: the reader then waits for
   // bytes that never come, and the stall timeout ends it (short here, so the suite stays fast).
   const timeouts = { stallTimeoutMs: 300, resolutionTimeoutMs: 100 };
-  const receiving = receive({ devices: [destination], acceptor: network.acceptor, multifd, capabilities, ...timeouts });
-  const migration = migrate({ devices: [source], dialer: tap.dialer, multifd, capabilities, switchoverBandwidth: 1e9, ...timeouts });
+  const clock = new VirtualClock(); // the stall waits take no wall time
+  const receiving = receive({ devices: [destination], acceptor: network.acceptor, multifd, capabilities, clock, ...timeouts });
+  const migration = migrate({ devices: [source], dialer: tap.dialer, multifd, capabilities, switchoverBandwidth: 1e9, clock, ...timeouts });
   if (now) migration.switchoverNow();
-  const s = await migration;
-  const d = await receiving;
+  const both = Promise.all([migration, receiving]);
+  expect(await clock.run(both)).toBe("settled");
+  const [s, d] = await both;
   await network.acceptor.close();
   return { s, d, before, source, destination, written: Uint8Array.from(tap.written) };
 }

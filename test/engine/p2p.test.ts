@@ -69,3 +69,43 @@ describe("P2P: two-pass run-state changes", () => {
     expect(sources.map((d) => d.lostDmaWrites)).toEqual([0, 0]);
   });
 });
+
+describe("VmRunState: a prepare that fails", () => {
+  /** Handlers that log their calls; `failing` fails its first prepare in direction `on`, as a device arc may once. */
+  function logged(failing: string, on: "stop" | "start") {
+    const calls: string[] = [];
+    const vm = new VmRunState();
+    for (const name of ["a", "b", "c"]) {
+      let failed = false;
+      vm.addHandler({
+        prepare: async (running) => {
+          calls.push(`prepare ${name} ${running ? "start" : "stop"}`);
+          if (name === failing && running === (on === "start") && !failed) {
+            failed = true;
+            throw new Error(`${name}: arc failed`);
+          }
+        },
+        change: async (running) => void calls.push(`change ${name} ${running ? "start" : "stop"}`),
+      });
+    }
+    return { vm, calls };
+  }
+
+  // DST seeds 1562, 51329, 51965: a device left unquiesced while its peers stopped (or started)
+  // lost P2P writes; its prepare is now tried again before any main callback runs.
+  it("is tried once more before any main callback, and the change still reports the failure (stop)", async () => {
+    const { vm, calls } = logged("b", "stop");
+    await expect(vm.stop()).rejects.toThrow("b: arc failed");
+    expect(vm.running).toBe(false);
+    expect(calls).toEqual(["prepare c stop", "prepare b stop", "prepare a stop", "prepare b stop", "change c stop", "change b stop", "change a stop"]);
+  });
+
+  it("is tried once more before any main callback (start)", async () => {
+    const { vm, calls } = logged("a", "start");
+    await vm.stop();
+    calls.length = 0;
+    await expect(vm.start()).rejects.toThrow("a: arc failed");
+    expect(vm.running).toBe(true);
+    expect(calls).toEqual(["prepare a start", "prepare b start", "prepare c start", "prepare a start", "change a start", "change b start", "change c start"]);
+  });
+});

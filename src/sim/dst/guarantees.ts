@@ -52,9 +52,20 @@ const overlaps = (a: Interval, b: Interval): boolean => a.from.seq < (b.to?.seq 
 const at = (e: VmEvent | undefined): string => (e ? `t=${round(e.t)} ms` : "the end");
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
+function hung(o: Outcome): string {
+  if (o.ended === "idle") return "nothing left to move it";
+  if (o.ended === "limit") return "virtual time limit";
+  return `${o.steps} timers fired, virtual time still at ${round(o.virtualMs)} ms`;
+}
+
 export function checkGuarantees(o: Outcome): Violation[] {
   const violations: Violation[] = [];
   const fail = (guarantee: Guarantee, message: string, kind: ViolationKind = KIND_OF[guarantee]): void => void violations.push({ guarantee, kind, message });
+  // Results that never came (the runs did not end even when aborted) cannot be checked further.
+  if (!o.woundDown) {
+    fail(4, `the run did not end on its own (${hung(o)}); it did not end when aborted either`);
+    return violations;
+  }
   const crashed = o.vm.find((e) => e.kind === "crash")?.side;
   const src = o.source.status as string;
   const dst = o.destination.status as string;
@@ -93,7 +104,7 @@ export function checkGuarantees(o: Outcome): Violation[] {
   }
 
   // 4. Always ends, leaving nothing behind.
-  if (o.ended !== "settled") fail(4, `the run did not end on its own (${o.ended === "idle" ? "nothing left to move it" : "virtual time limit"})`);
+  if (o.ended !== "settled") fail(4, `the run did not end on its own (${hung(o)})`);
   if (o.timersLeft > 0) fail(4, `${o.timersLeft} timer(s) left on the clock`, "leftover");
   if (o.channelsOpen > 0) fail(4, `${o.channelsOpen} channel end(s) left open`, "leftover");
 

@@ -7,10 +7,15 @@ export class Tally {
   readonly features = new Map<string, number>();
   readonly outcomes = new Map<string, number>();
   readonly violated = new Map<Guarantee, number[]>();
+  /** The seed that fired the most timers, and how many: how close the sweep came to the step budget. */
+  mostSteps = { seed: 0, steps: 0 };
+  virtualMs = 0;
 
   add(result: SeedResult): void {
     this.seeds++;
     const { scenario: s, source, destination } = result.outcome;
+    if (result.outcome.steps > this.mostSteps.steps) this.mostSteps = { seed: result.seed, steps: result.outcome.steps };
+    this.virtualMs += result.outcome.virtualMs;
     const count = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
     count(this.features, `${s.devices.length} device(s)`);
     if (s.multifd.channels > 0 && s.multifd.mode !== "off") count(this.features, "multifd transfer");
@@ -35,7 +40,8 @@ export class Tally {
   /** A readable report: features and outcomes by frequency, then the seeds that broke each guarantee. */
   report(): string {
     const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `  ${k}: ${n}`);
-    const lines = [`${this.seeds} seeds`, "covered:", ...sorted(this.features), "outcomes:", ...sorted(this.outcomes)];
+    const hours = (this.virtualMs / 3_600_000).toFixed(1);
+    const lines = [`${this.seeds} seeds, ${hours} virtual hours, most timers fired by one seed: ${this.mostSteps.steps} (seed ${this.mostSteps.seed})`, "covered:", ...sorted(this.features), "outcomes:", ...sorted(this.outcomes)];
     for (const [g, seeds] of [...this.violated].sort((a, b) => a[0] - b[0])) {
       lines.push(`guarantee ${g} broken by ${seeds.length} seed(s): ${seeds.slice(0, 40).join(", ")}${seeds.length > 40 ? ", ..." : ""}`);
     }

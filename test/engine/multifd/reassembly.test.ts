@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../../../src/codec/index.js";
 import { MultifdError, MultifdReceiver, type MultifdReceiveOptions } from "../../../src/engine/multifd/index.js";
 import type { Channel } from "../../../src/transport/types.js";
+import { VirtualClock } from "../../../src/virtual-clock.js";
 import { ArrayDevice, channelPairs, seededBytes, shuffle, specConfigData, specPacket, type SpecPacket } from "./support.js";
 
 const A = "0000:00:04.0/vfio";
@@ -24,6 +25,8 @@ function devicePackets(idstr: string, count: number, seed: number, checksum = fa
 
 interface Harness {
   receiver: MultifdReceiver;
+  /** The receiver's clock: nothing here reads wall time; `settle()` lets every in-memory read and write run. */
+  clock: VirtualClock;
   devices: ArrayDevice[];
   senders: Channel[];
   close(): Promise<void>;
@@ -32,9 +35,10 @@ interface Harness {
 async function harness(channelCount: number, options: Partial<MultifdReceiveOptions> & { names?: string[] } = {}): Promise<Harness> {
   const devices = (options.names ?? [A, B]).map((name) => new ArrayDevice(name, { destination: true }));
   const link = await channelPairs(channelCount, "memory");
-  const receiver = new MultifdReceiver({ devices, channels: channelCount, maxChunkBytes: CHUNK, ...options });
+  const clock = new VirtualClock();
+  const receiver = new MultifdReceiver({ devices, channels: channelCount, maxChunkBytes: CHUNK, clock, ...options });
   link.destination.forEach((channel) => receiver.addChannel(channel));
-  return { receiver, devices, senders: link.source, close: link.close };
+  return { receiver, clock, devices, senders: link.source, close: link.close };
 }
 
 /** Writes packets to channels as dealt: `deal[i]` is the channel of packet i. */
@@ -71,7 +75,8 @@ describe("multifd reassembly", () => {
     const channelOf = packets.map((_, i) => (i * 7 + seed) % 3);
     await deliver(h.senders, packets, (i) => channelOf[i]);
     // Everything arrived before SWITCHOVER_START: once all of it is queued, nothing is written yet.
-    await vi.waitFor(() => expect(h.receiver.progress().map((p) => [p.phase, p.queuedPackets])).toEqual([["queued", 8], ["queued", 5]]));
+    await h.clock.settle();
+    expect(h.receiver.progress().map((p) => [p.phase, p.queuedPackets])).toEqual([["queued", 8], ["queued", 5]]);
     expect(h.devices[0].writes).toEqual([]);
     h.receiver.switchoverStart();
     const report = await h.receiver.finished();
@@ -90,12 +95,14 @@ describe("multifd reassembly", () => {
     const a = devicePackets(A, 4, 7);
     h.receiver.switchoverStart();
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 2), (i) => i % 2);
-    await vi.waitFor(() => expect(h.receiver.progress()[0]).toMatchObject({ phase: "starved", nextIdx: 2, queuedPackets: 2 }));
+    await h.clock.settle();
+    expect(h.receiver.progress()[0]).toMatchObject({ phase: "starved", nextIdx: 2, queuedPackets: 2 });
     expect(h.devices[0].loaded().length).toBe(2 * CHUNK);
+    await h.clock.advance(40); // starved for 40 virtual ms
     await h.senders[1].write(specPacket(a.packets[2]));
     await h.receiver.finished();
     expect(h.devices[0].loaded()).toEqual(a.data);
-    expect(h.receiver.progress()[0].starvedMs).toBeGreaterThan(0);
+    expect(h.receiver.progress()[0].starvedMs).toBe(40);
     expect(phases).toContain("starved@2");
     expect(phases.at(-1)).toBe("done@5");
     await h.close();
@@ -106,7 +113,8 @@ describe("multifd reassembly", () => {
     const a = devicePackets(A, 3, 8);
     h.receiver.switchoverStart();
     await deliver(h.senders, a.packets.filter((p) => p.idx !== 0), (i) => i % 2);
-    await vi.waitFor(() => expect(h.receiver.progress()[0].phase).toBe("starved"));
+    await h.clock.settle();
+    expect(h.receiver.progress()[0].phase).toBe("starved");
     h.receiver.abort(new Error("test cancels"));
     await expectFailure(h.receiver.finished(), "ERR_MULTIFD_CANCELLED", {});
     expect(h.receiver.progress()[0].phase).toBe("failed");
@@ -119,7 +127,8 @@ describe("multifd reassembly", () => {
     const h = await harness(2, { names: [A] });
     const a = devicePackets(A, 3, 9);
     await h.senders[0].write(specPacket(a.packets[1]));
-    await vi.waitFor(() => expect(h.receiver.progress()[0].queuedPackets).toBe(1));
+    await h.clock.settle();
+    expect(h.receiver.progress()[0].queuedPackets).toBe(1);
     await h.senders[1].write(specPacket(a.packets[1]));
     await expectFailure(h.receiver.finished(), "ERR_REORDER_DUPLICATE", { device: A, channel: "multifd/1", idx: 1 });
     await h.close();
@@ -131,7 +140,8 @@ describe("multifd reassembly", () => {
     h.receiver.switchoverStart();
     await h.senders[0].write(specPacket(a.packets[0]));
     await h.senders[0].write(specPacket(a.packets[1]));
-    await vi.waitFor(() => expect(h.receiver.progress()[0].nextIdx).toBe(2));
+    await h.clock.settle();
+    expect(h.receiver.progress()[0].nextIdx).toBe(2);
     await h.senders[0].write(specPacket(a.packets[0]));
     await expectFailure(h.receiver.finished(), "ERR_REORDER_DUPLICATE", { device: A, channel: "multifd/0", idx: 0 });
     await h.close();

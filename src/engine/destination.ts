@@ -34,7 +34,7 @@ import {
 import type { DestinationReport, MigrationPhase, MigrationResult } from "./result.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
-import { WatchedChannel } from "./stall-watch.js";
+import { SessionProgress, WatchedChannel } from "./stall-watch.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioLoadHandler } from "./vfio-load.js";
 import { setDeviceState } from "../device/index.js";
@@ -54,6 +54,8 @@ class DestinationSession {
   readonly #o: ReceiveOptions;
   readonly #clock: Clock;
   readonly #stallMs: number;
+  /** Any byte moved on any channel: a silent main channel is no stall while multifd moves. */
+  readonly #channelProgress = new SessionProgress();
   readonly #resolutionMs: number;
   readonly #commit: boolean;
   readonly #trace: TraceRecorder;
@@ -314,7 +316,7 @@ class DestinationSession {
     });
     this.#receiver = receiver;
     const watch = (channel: Channel): Channel => {
-      const watched = new WatchedChannel(channel, this.#clock, this.#stallMs);
+      const watched = new WatchedChannel(channel, this.#clock, this.#stallMs, this.#channelProgress);
       this.#multifdChannels.push(watched);
       return watched;
     };
@@ -339,7 +341,7 @@ class DestinationSession {
     try {
       const channel = await Promise.race([this.#cancel.race(this.#incoming.main(), "main"), waited.expired]);
       channel.name = "main";
-      this.#channel = new WatchedChannel(channel, this.#clock, this.#stallMs);
+      this.#channel = new WatchedChannel(channel, this.#clock, this.#stallMs, this.#channelProgress);
       return this.#channel;
     } finally {
       waited.clear();

@@ -39,7 +39,7 @@ import { ChannelReader } from "./channel-reader.js";
 import { parseReport } from "./report.js";
 import { VmRunState } from "./runstate.js";
 import { asError, Cancellation, deadline, deviceResults, failureStatus, peerSubject, settlesWithin, takeDigests } from "./session.js";
-import { WatchedChannel } from "./stall-watch.js";
+import { SessionProgress, WatchedChannel } from "./stall-watch.js";
 import { realClock, type Clock } from "../clock.js";
 import { TracedDevice, TraceRecorder } from "./trace.js";
 import { VfioSaveHandler } from "./vfio-save.js";
@@ -69,6 +69,8 @@ class SourceSession {
   readonly #o: MigrateOptions;
   readonly #clock: Clock;
   readonly #stallMs: number;
+  /** Any byte moved on any channel: a silent main channel is no stall while multifd moves. */
+  readonly #channelProgress = new SessionProgress();
   readonly #commit: boolean;
   readonly #trace: TraceRecorder;
   readonly #devices: TracedDevice[];
@@ -178,7 +180,7 @@ class SourceSession {
       }
       if (this.#plan.transfer) {
         const dialed = await dialMultifd(this.#o.dialer, this.#plan.channels, uuid, this.#cancel);
-        this.#multifdChannels = dialed.map((c) => new WatchedChannel(c, this.#clock, this.#stallMs));
+        this.#multifdChannels = dialed.map((c) => new WatchedChannel(c, this.#clock, this.#stallMs, this.#channelProgress));
         this.#sender = new MultifdSender(this.#multifdChannels, this.#devices.length, { checksum: this.#plan.checksum });
       }
 
@@ -328,7 +330,7 @@ class SourceSession {
     const forward = this.#cancel.onAbort(() => attempt.abort(this.#o.signal?.reason));
     const dialing = this.#o.dialer.dial("main", attempt.signal);
     try {
-      this.#channel = new WatchedChannel(await Promise.race([this.#cancel.race(dialing, "main"), expired]), this.#clock, this.#stallMs);
+      this.#channel = new WatchedChannel(await Promise.race([this.#cancel.race(dialing, "main"), expired]), this.#clock, this.#stallMs, this.#channelProgress);
       return this.#channel;
     } catch (err) {
       attempt.abort(err);

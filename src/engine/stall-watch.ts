@@ -5,8 +5,26 @@ import type { Channel } from "../transport/types.js";
 import { ChannelStalledError } from "./errors.js";
 
 /**
+ * The progress of one session's channels together. The main channel is silent for as long as
+ * multifd carries the state (a 4 GiB stop-copy with a checksum outlasted a 10 s stall timeout on a
+ * loaded machine), so a wait counts as a stall only when no channel of the session moved.
+ */
+export class SessionProgress {
+  #last = -Infinity;
+
+  /** The instant of the latest byte moved on any of the session's channels. */
+  get last(): number {
+    return this.#last;
+  }
+
+  touch(now: number): void {
+    if (now > this.#last) this.#last = now;
+  }
+}
+
+/**
  * A Channel that destroys itself with ERR_CHANNEL_STALLED once it has been waiting for `stallMs`
- * with nothing moving. It waits while a write is pending (the peer does not take our bytes), or
+ * with nothing moving on it or on any other channel of its session. It waits while a write is pending (the peer does not take our bytes), or
  * while a read is pending and the session has marked the channel `awaiting` (the protocol says the
  * peer must send now). A read pending while not awaited is an idle peer, not a stall. Any byte read
  * and any write taken is progress. The timer runs only while waiting, on the session's clock.
@@ -15,6 +33,7 @@ export class WatchedChannel implements Channel {
   readonly #inner: Channel;
   readonly #clock: Clock;
   readonly #stallMs: number;
+  readonly #session: SessionProgress;
   #awaiting = false;
   #pendingWrites = 0;
   #readPending = false;
@@ -22,10 +41,11 @@ export class WatchedChannel implements Channel {
   #timer: ClockTimer | undefined;
   #done = false;
 
-  constructor(inner: Channel, clock: Clock, stallMs: number) {
+  constructor(inner: Channel, clock: Clock, stallMs: number, session = new SessionProgress()) {
     this.#inner = inner;
     this.#clock = clock;
     this.#stallMs = stallMs;
+    this.#session = session;
     void inner.closed.then(() => this.#stop());
   }
 
@@ -90,11 +110,17 @@ export class WatchedChannel implements Channel {
 
   #progress(): void {
     this.#waitingSince = this.#clock.now();
+    this.#session.touch(this.#waitingSince);
+  }
+
+  /** When the current wait began, as far as the session knows: its last progress counts too. */
+  get #since(): number {
+    return Math.max(this.#waitingSince, this.#session.last);
   }
 
   #arm(): void {
     if (!this.#waiting || this.#timer) return;
-    const since = this.#waitingSince;
+    const since = this.#since;
     this.#timer = this.#clock.setTimeout(() => this.#check(since), since + this.#stallMs - this.#clock.now());
   }
 
@@ -106,7 +132,7 @@ export class WatchedChannel implements Channel {
   #check(since: number): void {
     this.#timer = undefined;
     if (!this.#waiting) return;
-    if (this.#waitingSince === since) {
+    if (this.#since === since) {
       this.destroy(new ChannelStalledError(this.name, this.#stallMs));
       return;
     }

@@ -2,6 +2,13 @@ import { describe, expect, it } from "vitest";
 import { WatchedChannel } from "../../src/engine/stall-watch.js";
 import { memoryPair } from "../../src/transport/memory.js";
 import { VirtualClock } from "../../src/virtual-clock.js";
+import { MigrationFlags } from "../../src/fsm/index.js";
+import { SimulatedNetwork } from "../../src/sim/network.js";
+import { Random } from "../../src/sim/random.js";
+import { runBoth, simulatedPair } from "./support.js";
+import { init } from "../../src/codec/index.js";
+
+await init();
 
 describe("WatchedChannel", () => {
   // DST seed 499: a wait that began at 7.2 with a 121 ms stall timeout. (7.2 + 121) - 7.2 rounds to
@@ -34,5 +41,30 @@ describe("WatchedChannel", () => {
     await clock.run(second);
     await expect(second).rejects.toMatchObject({ code: "ERR_CHANNEL_STALLED" });
     expect(clock.now()).toBe(160);
+  });
+});
+
+describe("stall detection across a session's channels", () => {
+  // The main channel says nothing while multifd carries the stop-copy state: that is no stall
+  // however long the transfer takes, as long as some channel of the session moves.
+  it("completes a multifd stop-copy that lasts many stall timeouts while the main channel is silent", async () => {
+    const clock = new VirtualClock();
+    const random = new Random(7);
+    const network = new SimulatedNetwork({
+      clock,
+      random: () => random.next(),
+      // 32 MiB over two channels at 8 MiB/s each: 2 s of transfer against a 300 ms timeout (a 1 MiB
+      // packet takes 125 ms: a single write must fit in the timeout, the whole transfer need not).
+      link: (name, direction) => (name !== "main" && direction === "forward" ? { bandwidth: 8 << 20 } : {}),
+    });
+    const flags = MigrationFlags.STOP_COPY | MigrationFlags.P2P;
+    const { sources, destinations } = simulatedPair(2, { stateSize: 16 << 20, flags, clock });
+    const multifd = { mode: "on", channels: 2 } as const;
+    const run = await runBoth(sources, destinations, { clock, multifd, stallTimeoutMs: 300 }, { clock, multifd, stallTimeoutMs: 300 }, network);
+    expect(run.source.error).toBeUndefined();
+    expect(run.destination.error).toBeUndefined();
+    expect(run.source.status).toBe("completed");
+    expect(clock.now()).toBeGreaterThan(1500);
+    expect(destinations.map((d) => d.digest())).toEqual(sources.map((d) => d.digest()));
   });
 });

@@ -155,6 +155,7 @@ class DestinationSession {
             : new ProtocolError(channel.name, `${r.type} before the multifd device state was loaded`);
         });
         this.#multifdReport = await Promise.race([this.#receiver.finished(), multifdFailed, sourceGone]);
+        channel.awaiting = true;
       }
       // The state as it arrived: once the VM runs, devices change it (dirtying, peer DMA).
       digests = takeDigests(this.#devices);
@@ -407,8 +408,11 @@ class DestinationSession {
           } else if (r.command === "SWITCHOVER_START") {
             switchoverAt = this.#clock.now();
             this.#phase = "device";
-            // Every multifd channel now carries device state until the source ends it.
+            // Every multifd channel now carries device state until the source ends it. The main
+            // channel may then stay silent for as long as that takes: those channels are watched
+            // instead, and the main one again once the device state is in (see `run`).
             for (const c of this.#multifdChannels) c.awaiting = true;
+            if (this.#receiver && this.#channel) this.#channel.awaiting = false;
             this.#receiver?.switchoverStart();
             this.#progress();
           } else {

@@ -1,7 +1,7 @@
 // Stall detection: a channel that makes no progress while its session waits on it fails, so no
 // migration waits forever on a silent peer (docs/reliability.md, guarantee 4).
 import type { Clock, ClockTimer } from "../clock.js";
-import type { Channel } from "../transport/types.js";
+import type { Channel, ReadSink } from "../transport/types.js";
 import { ChannelStalledError } from "./errors.js";
 
 /**
@@ -28,6 +28,8 @@ export class SessionProgress {
  * while a read is pending and the session has marked the channel `awaiting` (the protocol says the
  * peer must send now). A read pending while not awaited is an idle peer, not a stall. Any byte read
  * and any write taken is progress. The timer runs only while waiting, on the session's clock.
+ * `readInto` passes through when the inner channel has it (a socket then reads straight into the
+ * reader's memory): the reader counts as a pending read while it has room for bytes.
  */
 export class WatchedChannel implements Channel {
   readonly #inner: Channel;
@@ -85,6 +87,43 @@ export class WatchedChannel implements Channel {
     } finally {
       this.#change(() => (this.#readPending = false));
     }
+  }
+
+  /**
+   * Present only when the inner channel has it. The sink counts as a pending read while it has
+   * room: from attaching, and again on every `wake`, until its `target()` says none (then it is
+   * our own reader that is behind, not the peer); every byte landed is progress.
+   */
+  get readInto(): ((sink: ReadSink) => () => void) | undefined {
+    const inner = this.#inner;
+    if (!inner.readInto) return undefined;
+    return (sink) => {
+      const watched: ReadSink = {
+        target: () => {
+          const target = sink.target();
+          if (this.#readPending !== (target !== undefined)) this.#change(() => (this.#readPending = target !== undefined));
+          return target;
+        },
+        landed: (n) => {
+          this.#progress();
+          sink.landed(n);
+        },
+        ended: () => {
+          this.#change(() => (this.#readPending = false));
+          sink.ended();
+        },
+        failed: (error) => {
+          this.#change(() => (this.#readPending = false));
+          sink.failed(error);
+        },
+      };
+      this.#change(() => (this.#readPending = true));
+      const wake = inner.readInto!(watched);
+      return () => {
+        if (!this.#readPending) this.#change(() => (this.#readPending = true));
+        wake();
+      };
+    };
   }
 
   end(): Promise<void> {

@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { crc32c, init } from "../../src/codec/index.js";
 import { DeviceState as S, SimulatedDevice, setDeviceState } from "../../src/index.js";
 import { VirtualClock } from "../../src/virtual-clock.js";
+import { Geometry, Pattern } from "../../src/device/simulated/layout.js";
 import { concat, drain, sameBytes, saveAll, writeSplit } from "./compliance.js";
 
 
@@ -27,6 +28,17 @@ describe("SimulatedDevice", () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it("computes each block's CRC (stepped from a shared head) as the CRC32C of its materialized bytes", () => {
+    const geometry = new Geometry(50_000, 4096);
+    const pattern = new Pattern(0xdeadbeef, geometry);
+    for (const [index, generation] of [[0, 0], [3, 1], [11, 0], [11, 0xffffffff], [7, 123456789]]) {
+      const content = new Uint8Array(geometry.blockLength(index));
+      content.set(pattern.body.subarray(0, content.length - 16));
+      pattern.writeStamp(new DataView(content.buffer), content.length - 16, index, generation);
+      expect(pattern.blockCrc(index, generation), `block ${index} generation ${generation}`).toBe(crc32c(content));
+    }
   });
 
   it("streams header, blocks and trailer whose digest is the CRC of the full content", async () => {

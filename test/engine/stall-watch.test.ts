@@ -7,6 +7,10 @@ import { SimulatedNetwork } from "../../src/sim/network.js";
 import { Random } from "../../src/sim/random.js";
 import { runBoth, simulatedPair } from "./support.js";
 import { init } from "../../src/codec/index.js";
+import { realClock } from "../../src/clock.js";
+import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
+import type { ReadSink } from "../../src/transport/types.js";
+import { seededBytes } from "../codec/helpers.js";
 
 await init();
 
@@ -66,5 +70,92 @@ describe("stall detection across a session's channels", () => {
     expect(run.source.status).toBe("completed");
     expect(clock.now()).toBeGreaterThan(1500);
     expect(destinations.map((d) => d.digest())).toEqual(sources.map((d) => d.digest()));
+  });
+});
+
+// WatchedChannel keeps a transport's readInto (the socket reading straight into the receiver's
+// memory) and counts a sink with room as a pending read.
+
+function sink(capacity: number) {
+  const memory = new Uint8Array(capacity);
+  const s = {
+    got: 0,
+    full: false,
+    error: undefined as Error | undefined,
+    ended: false,
+    target: () => (s.full || s.got === capacity ? undefined : memory.subarray(s.got)),
+    landed: (n: number) => void (s.got += n),
+    bytes: () => memory.subarray(0, s.got),
+  };
+  const readSink: ReadSink = {
+    target: s.target,
+    landed: s.landed,
+    ended: () => void (s.ended = true),
+    failed: (error) => void (s.error = error),
+  };
+  return { s, readSink };
+}
+
+async function tcpPair() {
+  const acceptor = await tcpListen({ port: 0 });
+  const [dialed, accepted] = await Promise.all([tcpConnect(acceptor.address).dial("a"), acceptor.accept()]);
+  return { dialed, accepted, close: () => (dialed.destroy(), accepted.destroy(), acceptor.close()) };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe("WatchedChannel.readInto", () => {
+  it("is there exactly when the inner channel has it", () => {
+    const [a] = memoryPair();
+    const inner = { ...a, readInto: undefined, name: "x", closed: a.closed } as typeof a;
+    expect(new WatchedChannel(inner, realClock, 1000).readInto).toBeUndefined();
+  });
+
+  it("over TCP the socket reads straight into the sink's memory, every byte in order, then the end", async () => {
+    const { dialed, accepted, close } = await tcpPair();
+    const watched = new WatchedChannel(accepted, realClock, 10_000);
+    expect(watched.readInto).toBeTypeOf("function");
+    const sent = seededBytes(3 * 1024 * 1024 + 7, 9);
+    const { s, readSink } = sink(sent.length);
+    watched.readInto!(readSink);
+    for (let at = 0; at < sent.length; at += 1 << 20) await dialed.write(sent.subarray(at, at + (1 << 20)));
+    await dialed.end();
+    await until(() => s.ended);
+    expect(Buffer.compare(s.bytes(), sent)).toBe(0);
+    await close();
+  });
+
+  // The stall timers run on a virtual clock (the sockets are real): the test moves time past the
+  // timeout itself instead of sleeping through it.
+  it("stalls when awaited with room and a silent peer, not while its own reader is full", async () => {
+    const clock = new VirtualClock();
+    const quiet = await tcpPair();
+    const watched = new WatchedChannel(quiet.accepted, clock, 100);
+    const { s, readSink } = sink(1024);
+    watched.readInto!(readSink);
+    watched.awaiting = true;
+    await clock.advance(100);
+    expect(s.error).toMatchObject({ code: "ERR_CHANNEL_STALLED" });
+    await quiet.close();
+
+    const busy = await tcpPair();
+    const full = new WatchedChannel(busy.accepted, clock, 100);
+    const held = sink(4);
+    const wake = full.readInto!(held.readSink);
+    full.awaiting = true;
+    await busy.dialed.write(new Uint8Array(64));
+    await until(() => held.s.got === 4);
+    held.s.full = true;
+    wake(); // the sink asks again, and has no room: our own reader is behind, not the peer
+    await clock.advance(1000);
+    expect(held.s.error).toBeUndefined();
+    expect(clock.pendingTimers).toBe(0);
+    await busy.close();
   });
 });

@@ -198,10 +198,11 @@ export class SavingStream {
     let from = this.offset;
     let to = at;
     const bodyEnd = this.headLength + this.bodyLength;
+    const scratch = this.scratch;
+    // Heads and stamps are a few bytes: a loop, not a view and a set() each.
     if (from < this.headLength) {
       const stop = Math.min(end, this.headLength);
-      out.set(this.scratch.subarray(from, stop), to);
-      to += stop - from;
+      for (let i = from; i < stop; i++) out[to++] = scratch[i];
       from = stop;
     }
     if (from < end && from < bodyEnd) {
@@ -210,10 +211,8 @@ export class SavingStream {
       to += stop - from;
       from = stop;
     }
-    if (from < end) {
-      // The stamp follows the head in scratch.
-      out.set(this.scratch.subarray(from - bodyEnd + this.headLength, end - bodyEnd + this.headLength), to);
-    }
+    // The stamp follows the head in scratch.
+    for (let i = from - bodyEnd + this.headLength, stop = end - bodyEnd + this.headLength; i < stop; i++) out[to++] = scratch[i];
     const n = end - this.offset;
     this.offset = end;
     if (end === this.recordLength) this.active = false;

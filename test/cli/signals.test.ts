@@ -15,21 +15,25 @@ function start(args: string[], onStderr: (text: string, kill: (signal: NodeJS.Si
 }
 
 describe("signals during send", () => {
+  // The signal follows the first pre-copy status line, so the cancel lands mid-transfer however slowly
+  // the machine starts processes or channel threads (a fixed --cancel-after could fire before the
+  // source connected, and the receiver then rightly waits for a source).
   it.each([
-    ["SIGINT", 130],
-    ["SIGTERM", 1],
-  ] as const)("%s: cancels, prints its result, exits %i, and its devices are RUNNING with their state", async (signal, exitCode) => {
-    const deviceArgs = ["--state-size", "32MiB", "--initial-size", "32MiB"];
+    ["SIGINT", 130, "one device", [], []],
+    ["SIGTERM", 1, "one device", [], []],
+    ["SIGTERM", 1, "2 devices on 2 channel threads", ["--devices", "2"], ["--channels", "2"]],
+  ] as const)("%s: cancels, prints its result, exits %i, and its devices are RUNNING with their state (%s)", async (signal, exitCode, _label, devices, channels) => {
+    const deviceArgs = ["--state-size", "32MiB", "--initial-size", "32MiB", ...devices];
     let resolveAddress!: (a: string) => void;
     const address = new Promise<string>((r) => (resolveAddress = r));
-    const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...deviceArgs, "--json"], {
+    const receiving = runCli(["receive", "--listen", "127.0.0.1:0", ...deviceArgs, ...channels, "--json"], {
       onStderr: (text) => {
         const m = /listening on (\S+)/.exec(text);
         if (m) resolveAddress(m[1]);
       },
     });
     let signalled = false;
-    const send = await start(["send", "--connect", await address, ...deviceArgs, "--bandwidth", "8MiB", "--json"], (text, kill) => {
+    const send = await start(["send", "--connect", await address, ...deviceArgs, "--bandwidth", "8MiB", ...channels, ...(channels.length ? ["--channel-threads", "on"] : []), "--json"], (text, kill) => {
       // The first status line of pre-copy: the migration is under way.
       if (!signalled && /vfio-migration: active/.test(text)) {
         signalled = true;
@@ -43,8 +47,9 @@ describe("signals during send", () => {
     const source = JSON.parse(send.stdout);
     expect(source.status).toBe("cancelled");
     expect(source.error.code).toBe("ERR_MIGRATION_CANCELLED");
-    expect(source.devices[0].finalState).toBe("RUNNING");
-    expect(source.devices[0].sourceDigest).toBe(buildDevices(parse(deviceArgs, DEVICE_OPTIONS))[0].digest!());
+    expect(source.devices.map((d: { finalState: string }) => d.finalState)).toEqual(source.devices.map(() => "RUNNING"));
+    const initial = buildDevices(parse(deviceArgs, DEVICE_OPTIONS)).map((d) => d.digest!());
+    expect(source.devices.map((d: { sourceDigest: string }) => d.sourceDigest)).toEqual(initial);
     expect(JSON.parse(receive.stdout).status).toBe("failed");
   });
 });

@@ -126,8 +126,14 @@ export class WatchedChannel implements Channel {
     };
   }
 
-  end(): Promise<void> {
-    return this.#inner.end();
+  /** An end waits for the peer to take what is buffered: a wait like a write's (a peer that never reads must not hold it forever). */
+  async end(): Promise<void> {
+    this.#change(() => this.#pendingWrites++);
+    try {
+      await this.#inner.end();
+    } finally {
+      this.#change(() => this.#pendingWrites--);
+    }
   }
 
   destroy(reason?: Error): void {

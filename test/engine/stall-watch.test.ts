@@ -9,7 +9,7 @@ import { runBoth, simulatedPair } from "./support.js";
 import { init } from "../../src/codec/index.js";
 import { realClock } from "../../src/clock.js";
 import { tcpConnect, tcpListen } from "../../src/transport/tcp.js";
-import type { ReadSink } from "../../src/transport/types.js";
+import type { Channel, ReadSink } from "../../src/transport/types.js";
 import { seededBytes } from "../codec/helpers.js";
 
 await init();
@@ -29,6 +29,30 @@ describe("WatchedChannel", () => {
     expect(clock.now()).toBe(7.2 + 121);
     expect(clock.steps).toBe(1);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  // DST seed 84768: a source ending a multifd channel whose link never delivers waited in end(),
+  // which nothing watched, and the run never ended.
+  it("fails an end the peer never takes, like a write", async () => {
+    const clock = new VirtualClock();
+    const [near] = memoryPair();
+    // A link that holds what was written and never delivers it: its end never completes.
+    let destroyed: Error | undefined;
+    const held: Channel = {
+      name: "multifd/0",
+      closed: near.closed,
+      write: async () => {},
+      read: (target) => near.read(target),
+      end: () => new Promise<void>((_, reject) => void near.closed.then(() => reject(destroyed))),
+      destroy: (reason) => ((destroyed = reason), near.destroy(reason)),
+    };
+    const watched = new WatchedChannel(held, clock, 100);
+    await watched.write(new Uint8Array(16));
+    const ending = watched.end();
+    ending.catch(() => {});
+    expect(await clock.run(ending, Infinity, 1000)).toBe("settled");
+    await expect(ending).rejects.toMatchObject({ code: "ERR_CHANNEL_STALLED" });
+    expect(clock.now()).toBe(100);
   });
 
   it("counts from the last progress: a byte read re-arms the wait", async () => {

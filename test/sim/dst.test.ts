@@ -12,6 +12,7 @@ const REGRESSIONS: Record<number, string> = {
   409: "a destination cancelled while it waits for multifd channels left a rejection unhandled",
   499: "the stall watch re-armed a 0 ms timer forever at one virtual instant (float rounding): the sweep hung",
   50823: "the stall watch re-armed a 0 ms timer forever at one virtual instant (float rounding): the sweep hung",
+  84768: "a source ending a multifd channel whose link stalled forever waited unwatched in end(): the run never ended",
   ...Object.fromEntries(
     [1562, 4216, 4769, 7126, 12496, 12645, 12829, 51329, 51965, 52487, 52630, 52896, 54369, 54468, 54942, 55263, 56616, 56818, 59297, 60163, 60992, 61989].map((seed) => [seed, LOST_P2P]),
   ),

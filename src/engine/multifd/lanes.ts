@@ -40,15 +40,18 @@ export class Lanes {
    * settles; the caller must not touch `bytes` before that.
    */
   async send(bytes: Uint8Array, stop: () => Error | undefined, done: (error?: unknown) => void): Promise<void> {
-    let lane: Lane | undefined;
     for (;;) {
       const failure = stop();
       if (failure) throw failure;
-      lane = this.pick();
-      if (lane) break;
+      if (this.trySend(bytes, done)) return;
       await this.changed.wait();
     }
-    const chosen = lane;
+  }
+
+  /** `send()` without waiting: writes `bytes` and returns true if a channel has room, else false. */
+  trySend(bytes: Uint8Array, done: (error?: unknown) => void): boolean {
+    const chosen = this.pick();
+    if (!chosen) return false;
     chosen.inFlight++;
     this.pending++;
     chosen.target.write(bytes).then(
@@ -63,6 +66,7 @@ export class Lanes {
         done(error);
       },
     );
+    return true;
   }
 
   /** Resolves once no write is in flight. */
@@ -78,7 +82,10 @@ export class Lanes {
   private settle(lane: Lane): void {
     lane.inFlight--;
     this.pending--;
-    this.changed.notify();
+    // One write settled: one waiting sender can use its room (each woken send() that finds room
+    // writes); once none is in flight, drain() must hear it too.
+    if (this.pending === 0) this.changed.notify();
+    else this.changed.notifyOne();
   }
 
   private pick(): Lane | undefined {

@@ -5,7 +5,7 @@ import {
 import type { Clock } from "../../clock.js";
 import type { MigratableDevice } from "../../device/types.js";
 import { MultifdError, type MultifdPlace } from "./errors.js";
-import type { Wakeup } from "./wakeup.js";
+import { Wakeup } from "./wakeup.js";
 
 /** Where a device's load stands: "starved" = its worker waits for the next idx to arrive. */
 export type LoadPhase = "queued" | "loading" | "starved" | "done" | "failed";
@@ -27,8 +27,6 @@ export interface DeviceLoadProgress {
 /** What a device's load worker needs from the receiver. */
 export interface LoadContext {
   readonly instance: CodecInstance;
-  /** Notified on every arrival, write, release and failure. */
-  readonly changed: Wakeup;
   slotOffset(slot: number): number;
   /** Name of the channel a queued slot's packet came from. */
   slotChannel(slot: number): string;
@@ -51,6 +49,11 @@ export interface LoadContext {
  */
 export class DeviceLoad {
   readonly device: MigratableDevice;
+  /**
+   * Notified when a packet for this device is queued and on failure: what the worker waits for
+   * while starved (one wake-up per arrival for its own device, not one per packet on any channel).
+   */
+  readonly changed = new Wakeup();
   private readonly context: LoadContext;
   private readonly index: ReorderIndex;
   private configIdx: number | undefined;
@@ -123,7 +126,7 @@ export class DeviceLoad {
         if (this.index.run() === 0) {
           this.enter("starved");
           const since = context.clock.now();
-          await context.changed.wait();
+          await this.changed.wait();
           this.starvedMs += context.clock.now() - since;
           continue;
         }

@@ -86,6 +86,7 @@ export class SlotPool {
 
   release(slot: number): void {
     this.freeSlots.push(slot);
-    this.released.notify();
+    // One slot freed: one waiter can take it (each woken acquire() takes a slot it finds).
+    this.released.notifyOne();
   }
 }

@@ -13,7 +13,6 @@ import type { ChannelTraffic } from "./lanes.js";
 import { DeviceLoad, type DeviceLoadProgress, type LoadContext } from "./load.js";
 import { checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, DEFAULT_MAX_QUEUED_BYTES, deviceKey, type DeviceTraffic } from "./options.js";
 import { Arena, SlotPool } from "./pool.js";
-import { Wakeup } from "./wakeup.js";
 
 export interface MultifdReceiveOptions {
   /** Devices whose stop-copy state and config arrive over multifd (all in RESUMING). */
@@ -60,7 +59,6 @@ export class MultifdReceiver {
   private readonly scanner: MultifdScanner;
   private readonly loads = new Map<string, DeviceLoad>();
   private readonly others = new Set<string>();
-  private readonly changed = new Wakeup();
   private readonly slotChannels: string[];
   /** Data bytes of the packet queued in each slot. */
   private readonly slotDataLengths: Uint32Array;
@@ -118,7 +116,6 @@ export class MultifdReceiver {
     });
     const context: LoadContext = {
       instance,
-      changed: this.changed,
       slotOffset: (slot) => this.pool.offset(slot),
       slotChannel: (slot) => this.slotChannels[slot],
       slotDataLength: (slot) => this.slotDataLengths[slot],
@@ -126,7 +123,6 @@ export class MultifdReceiver {
         this.queuedBytes -= dataLength;
         this.queuedPackets--;
         this.pool.release(slot);
-        this.changed.notify();
         this.retryIntakes();
       },
       failure: (place) => (this.failed ? this.stopError(place) : undefined),
@@ -240,7 +236,7 @@ export class MultifdReceiver {
       intake.stop();
       intake.channel.destroy(this.failed);
     }
-    this.changed.notify();
+    for (const load of this.loads.values()) load.changed.notify();
     this.pool.released.notify();
     // Reject only once every reader and worker has stopped: no promise is left pending.
     const failure = this.failed;
@@ -292,7 +288,7 @@ export class MultifdReceiver {
     this.slotDataLengths[slot] = dataLength;
     this.queuedBytes += dataLength;
     this.queuedPackets++;
-    this.changed.notify();
+    load.changed.notify();
     return true;
   }
 

@@ -102,7 +102,9 @@ export class MultifdSender {
     const memory = this.arena.instance.bytes;
     const chunk = this.maxChunkBytes;
     for (let idx = 0; ; idx++) {
-      const slot = await this.pool.acquire(run.stop);
+      // Await only when the pool is empty: a free slot is taken without a promise.
+      let slot = run.stop() ? undefined : this.pool.tryAcquire();
+      if (slot === undefined) slot = await this.pool.acquire(run.stop);
       const data = this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET;
       let length: number;
       try {
@@ -116,7 +118,9 @@ export class MultifdSender {
         throw error;
       }
       if (length > 0) {
-        await this.sendSlot(slot, device, idx, 0, length, traffic, run);
+        // Await only when every channel is full.
+        const waiting = this.sendSlot(slot, device, idx, 0, length, traffic, run);
+        if (waiting) await waiting;
         continue;
       }
       this.pool.release(slot);
@@ -135,24 +139,36 @@ export class MultifdSender {
     await this.sendSlot(slot, device, idx, VFIO_CONFIG_FLAG, data.length, traffic, run);
   }
 
-  /** Frames the slot in place and hands it to a channel; the slot returns to the pool when the write settles. */
-  private async sendSlot(slot: number, device: MigratableDevice, idx: number, flags: number, dataLength: number, traffic: DeviceTraffic, run: SendRun): Promise<void> {
+  /**
+   * Frames the slot in place and hands it to a channel; the slot returns to the pool when the write
+   * settles. Returns undefined when a channel had room (the write is under way), else a promise
+   * that settles once it was handed over: no promise per packet while the channels keep up.
+   */
+  private sendSlot(slot: number, device: MigratableDevice, idx: number, flags: number, dataLength: number, traffic: DeviceTraffic, run: SendRun): Promise<void> | undefined {
     const { instance } = this.arena;
     const start = this.pool.offset(slot);
     let packet: Uint8Array;
+    let done: (error?: unknown) => void;
     try {
       const fields = { idstr: device.name, instanceId: device.instanceId, idx, flags, dataLength, checksum: this.checksum };
       packet = instance.bytes.subarray(start, start + frameDeviceStatePacket(instance, start, fields));
-      await run.lanes.send(packet, run.stop, (error) => {
+      done = (error) => {
         this.pool.release(slot);
         if (error) return run.fail(error);
         traffic.bytes += VFIO_HEADER_BYTES + dataLength;
         traffic.packets++;
-      });
+      };
+      const failure = run.stop();
+      if (failure) throw failure;
+      if (run.lanes.trySend(packet, done)) return undefined;
     } catch (error) {
       this.pool.release(slot);
-      throw error;
+      return Promise.reject(error);
     }
+    return run.lanes.send(packet, run.stop, done).catch((error: unknown) => {
+      this.pool.release(slot);
+      throw error;
+    });
   }
 }
 

@@ -102,6 +102,14 @@ describe("stall detection across a session's channels", () => {
 
 function sink(capacity: number) {
   const memory = new Uint8Array(capacity);
+  // Waiters on the sink's state, checked on every callback the channel makes (no polling).
+  const waiters: Array<{ cond: () => boolean; resolve: () => void }> = [];
+  const changed = (): void => {
+    for (const w of waiters.filter((w) => w.cond())) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
   const s = {
     got: 0,
     full: false,
@@ -110,12 +118,14 @@ function sink(capacity: number) {
     target: () => (s.full || s.got === capacity ? undefined : memory.subarray(s.got)),
     landed: (n: number) => void (s.got += n),
     bytes: () => memory.subarray(0, s.got),
+    /** Resolves once `cond` holds after a callback of the channel. */
+    when: (cond: () => boolean) => (cond() ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ cond, resolve }))),
   };
   const readSink: ReadSink = {
     target: s.target,
-    landed: s.landed,
-    ended: () => void (s.ended = true),
-    failed: (error) => void (s.error = error),
+    landed: (n) => (s.landed(n), changed()),
+    ended: () => ((s.ended = true), changed()),
+    failed: (error) => ((s.error = error), changed()),
   };
   return { s, readSink };
 }
@@ -125,14 +135,6 @@ async function tcpPair() {
   const [dialed, accepted] = await Promise.all([tcpConnect(acceptor.address).dial("a"), acceptor.accept()]);
   return { dialed, accepted, close: () => (dialed.destroy(), accepted.destroy(), acceptor.close()) };
 }
-
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe("WatchedChannel.readInto", () => {
   it("is there exactly when the inner channel has it", () => {
@@ -150,7 +152,7 @@ describe("WatchedChannel.readInto", () => {
     watched.readInto!(readSink);
     for (let at = 0; at < sent.length; at += 1 << 20) await dialed.write(sent.subarray(at, at + (1 << 20)));
     await dialed.end();
-    await until(() => s.ended);
+    await s.when(() => s.ended);
     expect(Buffer.compare(s.bytes(), sent)).toBe(0);
     await close();
   });
@@ -174,7 +176,7 @@ describe("WatchedChannel.readInto", () => {
     const wake = full.readInto!(held.readSink);
     full.awaiting = true;
     await busy.dialed.write(new Uint8Array(64));
-    await until(() => held.s.got === 4);
+    await held.s.when(() => held.s.got === 4);
     held.s.full = true;
     wake(); // the sink asks again, and has no room: our own reader is behind, not the peer
     await clock.advance(1000);

@@ -41,6 +41,67 @@ interface Waiter<T> {
   reject(err: Error): void;
 }
 
+/** Identified connections of one kind waiting to be taken: at most `max` queued, one taker at a time. */
+class Handoff<T> {
+  readonly #ready: T[] = [];
+  #waiter: Waiter<T> | undefined;
+
+  constructor(private readonly max: number) {}
+
+  /** Gives `item` to the waiting taker, or queues it; false when the queue is full (the caller refuses it). */
+  offer(item: T): boolean {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter.resolve(item);
+    } else if (this.#ready.length < this.max) {
+      this.#ready.push(item);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** The next item; when none is queued, waits for one until `signal` aborts (then rejects with `aborted()`). */
+  take(signal?: AbortSignal, aborted?: () => Error): Promise<T> {
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.#waiter === waiter) this.#waiter = undefined;
+        reject(aborted!());
+      };
+      const waiter: Waiter<T> = {
+        resolve: (item) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(item);
+        },
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      };
+      if (signal?.aborted) return onAbort();
+      this.#waiter = waiter;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Fails the waiting taker with `err`; false when nobody waits. */
+  failTaker(err: Error): boolean {
+    const waiter = this.#waiter;
+    if (!waiter) return false;
+    this.#waiter = undefined;
+    waiter.reject(err);
+    return true;
+  }
+
+  /** Empties the queue (the caller disposes of what was never taken). */
+  drain(): T[] {
+    return this.#ready.splice(0);
+  }
+}
+
 export class IncomingChannels {
   readonly #acceptor: Acceptor;
   readonly #maxPending: number;
@@ -49,14 +110,12 @@ export class IncomingChannels {
   readonly #stop = new AbortController();
   /** Connections still saying who they are, oldest first. */
   readonly #pending = new Set<Channel>();
-  /** Multifd connections whose hello arrived, waiting for `multifd()`; at most `maxPending`. */
-  readonly #multifd: IncomingMultifd[] = [];
-  /** Recovery connections (their magic read again), waiting for `recovery()`; at most `maxPending`. */
-  readonly #recovery: Channel[] = [];
-  #recoveryWaiter: Waiter<Channel> | undefined;
+  /** Multifd connections whose hello arrived, waiting for `multifd()`. */
+  readonly #multifd: Handoff<IncomingMultifd>;
+  /** Recovery connections (their magic read again), waiting for `recovery()`. */
+  readonly #recovery: Handoff<Channel>;
   #main: Channel | undefined;
   #mainWaiter: Waiter<Channel> | undefined;
-  #multifdWaiter: Waiter<IncomingMultifd> | undefined;
   /** An accept failure for the next waiter (a refused TLS peer, a closed acceptor). */
   #failure: Error | undefined;
   #closed = false;
@@ -64,6 +123,8 @@ export class IncomingChannels {
   constructor(acceptor: Acceptor, options: IncomingOptions = {}) {
     this.#acceptor = acceptor;
     this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_CONNECTIONS;
+    this.#multifd = new Handoff(this.#maxPending);
+    this.#recovery = new Handoff(this.#maxPending);
     this.#clock = options.clock ?? realClock;
     this.#identifyTimeoutMs = options.identifyTimeoutMs ?? DEFAULT_IDENTIFY_TIMEOUT_MS;
     void this.#acceptLoop();
@@ -80,38 +141,16 @@ export class IncomingChannels {
 
   /** The next multifd connection with its hello read. */
   multifd(): Promise<IncomingMultifd> {
-    const ready = this.#multifd.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise<IncomingMultifd>((resolve, reject) => {
-      this.#multifdWaiter = { resolve, reject };
-      this.#deliverFailure();
-    });
+    const next = this.#multifd.take();
+    this.#deliverFailure();
+    return next;
   }
 
   /** The next recovery connection, its magic read again (rejects with ERR_CHANNEL_ABORTED when `signal` aborts). */
   recovery(signal?: AbortSignal): Promise<Channel> {
-    const ready = this.#recovery.shift();
-    if (ready) return Promise.resolve(ready);
+    // Closed: nothing will arrive (close() destroyed whatever was queued).
     if (this.#closed) return Promise.reject(new ChannelError("ERR_ACCEPTOR_CLOSED", "recovery", "closed"));
-    return new Promise<Channel>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.#recoveryWaiter === waiter) this.#recoveryWaiter = undefined;
-        reject(new ChannelError("ERR_CHANNEL_ABORTED", "recovery", "stopped waiting for a recovery connection"));
-      };
-      const waiter: Waiter<Channel> = {
-        resolve: (c) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(c);
-        },
-        reject: (e) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      if (signal?.aborted) return onAbort();
-      this.#recoveryWaiter = waiter;
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#recovery.take(signal, () => new ChannelError("ERR_CHANNEL_ABORTED", "recovery", "stopped waiting for a recovery connection"));
   }
 
   /** Stops accepting; connections not handed out are destroyed (handed-out ones are the caller's). */
@@ -122,12 +161,12 @@ export class IncomingChannels {
     const reason = (c: Channel) => new ChannelError("ERR_ACCEPTOR_CLOSED", c.name, "the migration ended before this connection was used");
     for (const c of this.#pending) c.destroy(reason(c));
     this.#pending.clear();
-    for (const m of this.#multifd.splice(0)) m.channel.destroy(reason(m.channel));
-    for (const c of this.#recovery.splice(0)) c.destroy(reason(c));
+    for (const m of this.#multifd.drain()) m.channel.destroy(reason(m.channel));
+    for (const c of this.#recovery.drain()) c.destroy(reason(c));
     const closed = new ChannelError("ERR_ACCEPTOR_CLOSED", "incoming", "closed");
     this.#mainWaiter?.reject(closed);
-    this.#multifdWaiter?.reject(closed);
-    this.#recoveryWaiter?.reject(closed);
+    this.#multifd.failTaker(closed);
+    this.#recovery.failTaker(closed);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -189,15 +228,7 @@ export class IncomingChannels {
   }
 
   #offerRecovery(channel: Channel): void {
-    const waiter = this.#recoveryWaiter;
-    if (waiter) {
-      this.#recoveryWaiter = undefined;
-      waiter.resolve(channel);
-    } else if (this.#recovery.length < this.#maxPending) {
-      this.#recovery.push(channel);
-    } else {
-      channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", channel.name, "too many recovery connections waiting"));
-    }
+    if (!this.#recovery.offer(channel)) channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", channel.name, "too many recovery connections waiting"));
   }
 
   #offerMain(channel: Channel, magic: Uint8Array): void {
@@ -211,26 +242,20 @@ export class IncomingChannels {
   }
 
   #offerMultifd(m: IncomingMultifd): void {
-    const waiter = this.#multifdWaiter;
-    if (waiter) {
-      this.#multifdWaiter = undefined;
-      waiter.resolve(m);
-    } else if (this.#multifd.length < this.#maxPending) {
-      this.#multifd.push(m);
-    } else {
-      m.channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", m.channel.name, "more multifd channels than could be used"));
-    }
+    if (!this.#multifd.offer(m)) m.channel.destroy(new ChannelError("ERR_CHANNEL_REFUSED", m.channel.name, "more multifd channels than could be used"));
   }
 
+  /** Hands an accept failure to whoever waits for the next connection: the main waiter, then multifd's. */
   #deliverFailure(): void {
     const err = this.#failure;
     if (!err) return;
-    const waiter = this.#main ? this.#multifdWaiter : this.#mainWaiter;
-    if (!waiter) return;
-    this.#failure = undefined;
-    if (waiter === this.#mainWaiter) this.#mainWaiter = undefined;
-    else this.#multifdWaiter = undefined;
-    waiter.reject(err);
+    if (this.#main) {
+      if (this.#multifd.failTaker(err)) this.#failure = undefined;
+    } else if (this.#mainWaiter) {
+      this.#failure = undefined;
+      this.#mainWaiter.reject(err);
+      this.#mainWaiter = undefined;
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 // none of these. Connections still saying who they are are bounded by count (a new one pushes out
 // the oldest) and by time (closed after `identifyTimeoutMs` on the session's clock), so idle or
 // one-byte-every-2-s connections hold nothing for long.
-import { MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, QEMU_VM_FILE_MAGIC } from "../codec/index.js";
+import { MULTIFD_HELLO_BYTES, MULTIFD_MAGIC, QEMU_VM_FILE_MAGIC, RECOVERY_MAGIC } from "../codec/index.js";
 import { realClock, type Clock } from "../clock.js";
 import { ChannelError } from "../transport/errors.js";
 import type { Acceptor, Channel } from "../transport/types.js";
@@ -15,8 +15,6 @@ import type { Acceptor, Channel } from "../transport/types.js";
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 8;
 /** How long a connection may take to say who it is (default; the session passes its setup timeout). */
 export const DEFAULT_IDENTIFY_TIMEOUT_MS = 5000;
-/** `be32 "QEVR"`: a recovery connection (the commit protocol's query). */
-const RECOVERY_MAGIC = 0x51455652;
 
 const MAGIC_BYTES = 4;
 const be32 = (value: number): Uint8Array => Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createInstance, crc32c, init, type CodecInstance } from "../../src/codec/index.js";
-import { crc32cReference } from "../../src/codec/reference/crc32c.js";
+import { crc32cReference, crc32cWord } from "../../src/codec/reference/crc32c.js";
 import { FLAVORS } from "../support/flavors.js";
 import { KNOWN_ANSWERS } from "./crc32c-vectors.js";
 
@@ -41,6 +41,16 @@ describe("crc32c TS reference", () => {
   it("gives 0 for no bytes and keeps the seed", () => {
     expect(crc32cReference(new Uint8Array(0))).toBe(0);
     expect(crc32cReference(new Uint8Array(0), 0xdeadbeef)).toBe(0xdeadbeef);
+  });
+
+  it("crc32cWord steps the 4 little-endian bytes of a word, as crc32cReference does over them", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (seed, word) => {
+        const bytes = new Uint8Array(4);
+        new DataView(bytes.buffer).setUint32(0, word, true);
+        expect(crc32cWord(seed, word)).toBe(crc32cReference(bytes, seed));
+      }),
+    );
   });
 });
 

@@ -20,3 +20,14 @@ export function crc32cReference(bytes: Uint8Array, seed = 0): number {
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+/**
+ * `crc32cReference` continued over the 4 little-endian bytes of `word`, without a buffer: for the
+ * few bytes stepped per block where a WASM call would cost more than the work (the simulated
+ * device's block stamps).
+ */
+export function crc32cWord(seed: number, word: number): number {
+  let c = ~seed >>> 0;
+  for (let shift = 0; shift < 32; shift += 8) c = TABLE[(c ^ (word >>> shift)) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}

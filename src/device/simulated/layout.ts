@@ -7,6 +7,7 @@
 //   TRAILER (arg = 0)       16 bytes: digest of the block CRCs, lost peer DMA writes, blockCount, 0
 // Content is a function of (seed, index, generation), so neither end ever holds the whole state.
 import { crc32c } from "../../codec/crc32c.js";
+import { crc32cWord } from "../../codec/reference/crc32c.js";
 import { DeviceError } from "../errors.js";
 
 export const PREFIX_BYTES = 8;
@@ -87,27 +88,6 @@ export function seedPattern(seed: number, length: number): Uint8Array {
   return new Uint8Array(words.buffer, 0, length);
 }
 
-/** CRC32C's reflected byte table (Castagnoli 0x82F63B78), for stepping a few bytes in TS. */
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** Continues a finalized CRC32C over the 4 little-endian bytes of `word`. */
-function crcWord(crc: number, word: number): number {
-  let c = ~crc;
-  c = CRC_TABLE[(c ^ word) & 0xff] ^ (c >>> 8);
-  c = CRC_TABLE[(c ^ (word >>> 8)) & 0xff] ^ (c >>> 8);
-  c = CRC_TABLE[(c ^ (word >>> 16)) & 0xff] ^ (c >>> 8);
-  c = CRC_TABLE[(c ^ (word >>> 24)) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
-}
-
 /** The pattern of one seed with the CRCs of its block bodies, for both ends of a stream. */
 export class Pattern {
   readonly body: Uint8Array;
@@ -138,10 +118,10 @@ export class Pattern {
     const length = this.geometry.blockLength(index);
     let head = this.headCrcs.get(length);
     if (head === undefined) {
-      head = crcWord(crcWord(crc32c(this.body.subarray(0, length - STAMP_BYTES)), STAMP_MAGIC), this.seed);
+      head = crc32cWord(crc32cWord(crc32c(this.body.subarray(0, length - STAMP_BYTES)), STAMP_MAGIC), this.seed);
       this.headCrcs.set(length, head);
     }
-    return crcWord(crcWord(head, index), generation);
+    return crc32cWord(crc32cWord(head, index), generation);
   }
 }
 

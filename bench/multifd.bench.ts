@@ -56,7 +56,7 @@ async function prepare(channels: number, checksum: ChecksumAlgorithm): Promise<T
   }
   const sources = Array.from({ length: DEVICES }, (_, i) => benchDevice(`0000:00:0${i}.0/vfio`, DeviceState.STOP_COPY));
   const destinations = sources.map((d) => benchDevice(d.name, DeviceState.RESUMING));
-  const sender = new MultifdSender(source, DEVICES, { checksum });
+  const sender = new MultifdSender(source, { checksum });
   const receiver = new MultifdReceiver({ devices: destinations, channels, checksum });
   destination.forEach((channel) => receiver.addChannel(channel));
   receiver.switchoverStart();

@@ -181,7 +181,7 @@ class SourceSession {
       if (this.#plan.transfer) {
         const dialed = await dialMultifd(this.#o.dialer, this.#plan.channels, uuid, this.#cancel);
         this.#multifdChannels = dialed.map((c) => new WatchedChannel(c, this.#clock, this.#stallMs, this.#channelProgress));
-        this.#sender = new MultifdSender(this.#multifdChannels, this.#devices.length, { checksum: this.#plan.checksum });
+        this.#sender = new MultifdSender(this.#multifdChannels, { checksum: this.#plan.checksum });
       }
 
       this.#handlers = this.#devices.map((d, i) => new VfioSaveHandler(d, i, this.#ack));

@@ -10,25 +10,48 @@ export interface ChannelTraffic {
 }
 
 interface Lane extends ChannelTraffic {
+  readonly index: number;
   readonly target: Channel;
   inFlight: number;
+  /** The senders this lane is home to; once all have retired, every sender may use it. */
+  readonly homeOf: number[];
+  retiredHomes: number;
 }
 
 /**
- * Spreads packet writes over channels: a packet goes to the channel with the fewest writes in
- * flight (round-robin among equals), and a caller waits while every channel has `depth` in flight.
- * A write's completion callback runs when the channel no longer needs the bytes.
+ * Spreads packet writes over channels, each sender (a device's save worker) on its own home lanes:
+ * sender g's are lane g mod N when there are at least as many senders as channels, else every lane
+ * j with j mod senders = g. A write goes to the home lane with the fewest writes in flight
+ * or reserved (round-robin among equals), or to a lane whose senders have all retired; while none
+ * has room (`depth` in flight) the sender waits. Why: a device's packets then mostly arrive in idx order on
+ * one connection, so the destination writes each to the device as it lands, while it is in the
+ * cache, instead of queueing it behind its predecessor on another connection. A retired sender's
+ * lanes go to everyone still sending, so unequal devices still use every channel.
  */
 export class Lanes {
   private readonly lanes: Lane[];
   private readonly depth: number;
-  private readonly changed = new Wakeup();
-  private turn = 0;
+  /** Per sender: its home lanes, and what it waits on while none of its lanes has room. */
+  private readonly homes: Lane[][];
+  private readonly roomFor: Wakeup[];
+  private readonly turns: number[];
+  private readonly retired: boolean[];
+  /** Lanes every sender may use: their own senders all retired. */
+  private readonly shared: Lane[] = [];
+  private readonly idle = new Wakeup();
   private pending = 0;
 
-  constructor(channels: readonly Channel[], depth: number) {
-    this.lanes = channels.map((target) => ({ target, channel: target.name, bytes: 0, packets: 0, inFlight: 0 }));
+  constructor(channels: readonly Channel[], depth: number, senders: number) {
+    this.lanes = channels.map((target, index) => ({ index, target, channel: target.name, bytes: 0, packets: 0, inFlight: 0, homeOf: [], retiredHomes: 0 }));
     this.depth = depth;
+    const n = this.lanes.length;
+    this.homes = Array.from({ length: senders }, (_, g) => (senders >= n ? [this.lanes[g % n]] : this.lanes.filter((_, j) => j % senders === g)));
+    for (const [g, home] of this.homes.entries()) for (const lane of home) lane.homeOf.push(g);
+    // A lane no sender calls home (none at all) is everyone's from the start.
+    for (const lane of this.lanes) if (lane.homeOf.length === 0) this.shared.push(lane);
+    this.roomFor = this.homes.map(() => new Wakeup());
+    this.turns = this.homes.map(() => 0);
+    this.retired = this.homes.map(() => false);
   }
 
   traffic(): ChannelTraffic[] {
@@ -36,24 +59,40 @@ export class Lanes {
   }
 
   /**
-   * Waits for a channel with room, then writes `bytes` to it. `done(error)` runs when the write
-   * settles; the caller must not touch `bytes` before that.
+   * Sender `sender` reserves room for one write on a lane, waiting while none of its lanes has
+   * room; then `write` (or `unreserve`) that lane. Reserving before the device fills the buffer
+   * means the socket copies the bytes while they are still in the cache.
    */
-  async send(bytes: Uint8Array, stop: () => Error | undefined, done: (error?: unknown) => void): Promise<void> {
+  async reserve(sender: number, stop: () => Error | undefined): Promise<number> {
     for (;;) {
       const failure = stop();
       if (failure) throw failure;
-      if (this.trySend(bytes, done)) return;
-      await this.changed.wait();
+      const lane = this.tryReserve(sender);
+      if (lane !== undefined) return lane;
+      await this.roomFor[sender].wait();
     }
   }
 
-  /** `send()` without waiting: writes `bytes` and returns true if a channel has room, else false. */
-  trySend(bytes: Uint8Array, done: (error?: unknown) => void): boolean {
-    const chosen = this.pick();
-    if (!chosen) return false;
+  /** `reserve()` without waiting: a lane number, or undefined while none has room. */
+  tryReserve(sender: number): number | undefined {
+    const chosen = this.pick(sender);
+    if (!chosen) return undefined;
     chosen.inFlight++;
     this.pending++;
+    return chosen.index;
+  }
+
+  /** Gives back a reservation that will not be written. */
+  unreserve(lane: number): void {
+    this.settle(this.lanes[lane]);
+  }
+
+  /**
+   * Writes `bytes` on a reserved lane. `done(error)` runs when the write settles (the reservation
+   * ends with it); the caller must not touch `bytes` before that.
+   */
+  write(lane: number, bytes: Uint8Array, done: (error?: unknown) => void): void {
+    const chosen = this.lanes[lane];
     chosen.target.write(bytes).then(
       () => {
         chosen.bytes += bytes.length;
@@ -66,35 +105,64 @@ export class Lanes {
         done(error);
       },
     );
-    return true;
+  }
+
+  /** Sender `sender` sends nothing more: its home lanes go to the others once all their senders retired. */
+  retire(sender: number): void {
+    if (this.retired[sender]) return;
+    this.retired[sender] = true;
+    let freed = false;
+    for (const lane of this.homes[sender]) {
+      if (++lane.retiredHomes === lane.homeOf.length) {
+        this.shared.push(lane);
+        freed = true;
+      }
+    }
+    if (freed) this.wakeAll();
   }
 
   /** Resolves once no write is in flight. */
   async drain(): Promise<void> {
-    while (this.pending > 0) await this.changed.wait();
+    while (this.pending > 0) await this.idle.wait();
   }
 
   /** Wakes waiters so they re-check their stop condition. */
   interrupt(): void {
-    this.changed.notify();
+    this.wakeAll();
+    this.idle.notify();
   }
 
   private settle(lane: Lane): void {
     lane.inFlight--;
     this.pending--;
-    // One write settled: one waiting sender can use its room (each woken send() that finds room
-    // writes); once none is in flight, drain() must hear it too.
-    if (this.pending === 0) this.changed.notify();
-    else this.changed.notifyOne();
+    if (this.pending === 0) this.idle.notify();
+    // One write settled: the senders that may use this lane re-check for room.
+    if (lane.retiredHomes === lane.homeOf.length) this.wakeAll();
+    else for (const g of lane.homeOf) this.roomFor[g].notify();
   }
 
-  private pick(): Lane | undefined {
+  private wakeAll(): void {
+    for (const wakeup of this.roomFor) wakeup.notify();
+  }
+
+  private pick(sender: number): Lane | undefined {
+    const home = this.homes[sender];
     let best: Lane | undefined;
-    for (let i = 0; i < this.lanes.length; i++) {
-      const lane = this.lanes[(this.turn + i) % this.lanes.length];
-      if (lane.inFlight < this.depth && (!best || lane.inFlight < best.inFlight)) best = lane;
+    let bestAt = 0;
+    const turn = this.turns[sender];
+    for (let i = 0; i < home.length; i++) {
+      const at = (turn + i) % home.length;
+      const lane = home[at];
+      if (lane.inFlight < this.depth && (!best || lane.inFlight < best.inFlight)) {
+        best = lane;
+        bestAt = at;
+      }
     }
-    if (best) this.turn = (this.lanes.indexOf(best) + 1) % this.lanes.length;
+    if (best) {
+      this.turns[sender] = (bestAt + 1) % home.length;
+      return best;
+    }
+    for (const lane of this.shared) if (lane.inFlight < this.depth && (!best || lane.inFlight < best.inFlight)) best = lane;
     return best;
   }
 }

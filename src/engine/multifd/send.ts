@@ -33,8 +33,8 @@ interface SendRun {
 
 /**
  * The source half of multifd device-state transfer (QEMU's `save_complete_precopy_thread`). Built
- * at setup: its buffer pool is allocated once, sized for `deviceCount` save workers reading while
- * every channel has `writesPerChannel` packets in flight, and never grows.
+ * at setup: its buffer pool is allocated once, one slot for each of the `writesPerChannel` packets
+ * every channel may have in flight, and never grows.
  */
 export class MultifdSender {
   private readonly channels: readonly Channel[];
@@ -44,7 +44,7 @@ export class MultifdSender {
   private readonly arena: Arena;
   private readonly pool: SlotPool;
 
-  constructor(channels: readonly Channel[], deviceCount: number, options: MultifdSendOptions = {}) {
+  constructor(channels: readonly Channel[], options: MultifdSendOptions = {}) {
     if (channels.length === 0) throw new MultifdError("ERR_MULTIFD_NO_CHANNELS", "multifd transfer needs at least one multifd channel");
     this.channels = channels;
     this.checksum = options.checksum ?? false;
@@ -53,7 +53,8 @@ export class MultifdSender {
     checkSize("maxChunkBytes", this.maxChunkBytes);
     checkSize("writesPerChannel", this.writesPerChannel);
     const slotBytes = DEVICE_STATE_DATA_OFFSET + this.maxChunkBytes + MAX_CHECKSUM_BYTES;
-    const slots = channels.length * this.writesPerChannel + Math.max(1, deviceCount);
+    // One slot per write the lanes allow in flight: a save worker takes one only with a reservation.
+    const slots = channels.length * this.writesPerChannel;
     checkPool(SlotPool.regionBytes(slotBytes, slots), `maxChunkBytes ${this.maxChunkBytes} and writesPerChannel ${this.writesPerChannel}`);
     this.arena = new Arena([SlotPool.regionBytes(slotBytes, slots)]);
     this.pool = new SlotPool(this.arena, slotBytes, slots);
@@ -66,7 +67,7 @@ export class MultifdSender {
    * worker to settle, and rejects with the first error.
    */
   async send(devices: readonly MigratableDevice[], signal?: AbortSignal): Promise<MultifdSendReport> {
-    const lanes = new Lanes(this.channels, this.writesPerChannel);
+    const lanes = new Lanes(this.channels, this.writesPerChannel, devices.length);
     let failure: Error | undefined;
     const run: SendRun = {
       lanes,
@@ -76,7 +77,6 @@ export class MultifdSender {
         failure = error instanceof Error ? error : new Error(String(error));
         for (const channel of this.channels) channel.destroy(failure);
         lanes.interrupt();
-        this.pool.released.notify();
       },
     };
     const onAbort = () => run.fail(cancelled({}, signal?.reason));
@@ -84,7 +84,7 @@ export class MultifdSender {
     signal?.addEventListener("abort", onAbort, { once: true });
     const traffic = devices.map((device) => ({ device: device.name, instanceId: device.instanceId, bytes: 0, packets: 0 }));
     try {
-      await Promise.all(devices.map((device, i) => this.saveDevice(device, traffic[i], run).catch(run.fail)));
+      await Promise.all(devices.map((device, i) => this.saveDevice(device, i, traffic[i], run).catch(run.fail)));
       await lanes.drain();
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -93,8 +93,12 @@ export class MultifdSender {
     return { channels: lanes.traffic(), devices: traffic };
   }
 
-  /** One device's save worker: data packets idx 0, 1, ... until a 0-byte read, then the config packet. */
-  private async saveDevice(device: MigratableDevice, traffic: DeviceTraffic, run: SendRun): Promise<void> {
+  /**
+   * One device's save worker: data packets idx 0, 1, ... until a 0-byte read, then the config
+   * packet. Each packet first reserves room on a lane, then the device fills a slot and the slot is
+   * written at once, so the socket copies bytes that are still in the cache.
+   */
+  private async saveDevice(device: MigratableDevice, sender: number, traffic: DeviceTraffic, run: SendRun): Promise<void> {
     if (device.state !== DeviceState.STOP_COPY) {
       throw new MultifdError("ERR_MULTIFD_DEVICE_STATE", `multifd save needs the device in STOP_COPY, it is in ${DeviceState[device.state]}`, { device: device.name });
     }
@@ -102,9 +106,7 @@ export class MultifdSender {
     const memory = this.arena.instance.bytes;
     const chunk = this.maxChunkBytes;
     for (let idx = 0; ; idx++) {
-      // Await only when the pool is empty: a free slot is taken without a promise.
-      let slot = run.stop() ? undefined : this.pool.tryAcquire();
-      if (slot === undefined) slot = await this.pool.acquire(run.stop);
+      const { lane, slot } = await this.reserve(sender, run);
       const data = this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET;
       let length: number;
       try {
@@ -114,60 +116,59 @@ export class MultifdSender {
           throw new MultifdError("ERR_MULTIFD_DEVICE_READ", `device read returned ${length} for a ${chunk}-byte buffer`, { device: device.name, idx });
         }
       } catch (error) {
-        this.pool.release(slot);
+        this.giveBack(lane, slot, run);
         throw error;
       }
       if (length > 0) {
-        // Await only when every channel is full.
-        const waiting = this.sendSlot(slot, device, idx, 0, length, traffic, run);
-        if (waiting) await waiting;
+        this.sendSlot(lane, slot, device, idx, 0, length, traffic, run);
         continue;
       }
-      this.pool.release(slot);
-      return this.sendConfig(device, idx, traffic, run);
+      const blob = device.saveConfig();
+      if (blob.length + 2 * MARKER_BYTES > chunk) {
+        this.giveBack(lane, slot, run);
+        throw new MultifdError("ERR_MULTIFD_CONFIG_TOO_LARGE", `config blob of ${blob.length} bytes does not fit a ${chunk}-byte packet`, { device: device.name, idx });
+      }
+      const config = encodeMultifdConfigData(blob);
+      memory.set(config, data);
+      this.sendSlot(lane, slot, device, idx, VFIO_CONFIG_FLAG, config.length, traffic, run);
+      run.lanes.retire(sender);
+      return;
     }
   }
 
-  private async sendConfig(device: MigratableDevice, idx: number, traffic: DeviceTraffic, run: SendRun): Promise<void> {
-    const blob = device.saveConfig();
-    if (blob.length + 2 * MARKER_BYTES > this.maxChunkBytes) {
-      throw new MultifdError("ERR_MULTIFD_CONFIG_TOO_LARGE", `config blob of ${blob.length} bytes does not fit a ${this.maxChunkBytes}-byte packet`, { device: device.name, idx });
-    }
-    const data = encodeMultifdConfigData(blob);
-    const slot = await this.pool.acquire(run.stop);
-    this.arena.instance.bytes.set(data, this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET);
-    await this.sendSlot(slot, device, idx, VFIO_CONFIG_FLAG, data.length, traffic, run);
+  /** Room on a lane and the slot to fill for it; waits only while the sender's lanes are full. */
+  private async reserve(sender: number, run: SendRun): Promise<{ lane: number; slot: number }> {
+    const failure = run.stop();
+    if (failure) throw failure;
+    const lane = run.lanes.tryReserve(sender) ?? (await run.lanes.reserve(sender, run.stop));
+    // A slot per reservation: the pool holds one for every write the lanes allow in flight.
+    const slot = this.pool.tryAcquire();
+    if (slot === undefined) throw new Error("multifd send: no free slot behind a lane reservation (a bug)");
+    return { lane, slot };
   }
 
-  /**
-   * Frames the slot in place and hands it to a channel; the slot returns to the pool when the write
-   * settles. Returns undefined when a channel had room (the write is under way), else a promise
-   * that settles once it was handed over: no promise per packet while the channels keep up.
-   */
-  private sendSlot(slot: number, device: MigratableDevice, idx: number, flags: number, dataLength: number, traffic: DeviceTraffic, run: SendRun): Promise<void> | undefined {
+  private giveBack(lane: number, slot: number, run: SendRun): void {
+    this.pool.release(slot);
+    run.lanes.unreserve(lane);
+  }
+
+  /** Frames the slot in place and writes it on its reserved lane; the slot returns to the pool when the write settles. */
+  private sendSlot(lane: number, slot: number, device: MigratableDevice, idx: number, flags: number, dataLength: number, traffic: DeviceTraffic, run: SendRun): void {
     const { instance } = this.arena;
     const start = this.pool.offset(slot);
     let packet: Uint8Array;
-    let done: (error?: unknown) => void;
     try {
       const fields = { idstr: device.name, instanceId: device.instanceId, idx, flags, dataLength, checksum: this.checksum };
       packet = instance.bytes.subarray(start, start + frameDeviceStatePacket(instance, start, fields));
-      done = (error) => {
-        this.pool.release(slot);
-        if (error) return run.fail(error);
-        traffic.bytes += VFIO_HEADER_BYTES + dataLength;
-        traffic.packets++;
-      };
-      const failure = run.stop();
-      if (failure) throw failure;
-      if (run.lanes.trySend(packet, done)) return undefined;
     } catch (error) {
-      this.pool.release(slot);
-      return Promise.reject(error);
-    }
-    return run.lanes.send(packet, run.stop, done).catch((error: unknown) => {
-      this.pool.release(slot);
+      this.giveBack(lane, slot, run);
       throw error;
+    }
+    run.lanes.write(lane, packet, (error) => {
+      this.pool.release(slot);
+      if (error) return run.fail(error);
+      traffic.bytes += VFIO_HEADER_BYTES + dataLength;
+      traffic.packets++;
     });
   }
 }
@@ -178,5 +179,5 @@ export function sendDeviceState(
   channels: readonly Channel[],
   options: MultifdSendOptions & { signal?: AbortSignal } = {},
 ): Promise<MultifdSendReport> {
-  return new MultifdSender(channels, devices.length, options).send(devices, options.signal);
+  return new MultifdSender(channels, options).send(devices, options.signal);
 }

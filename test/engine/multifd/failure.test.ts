@@ -38,7 +38,7 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
       if (++reads === 20) link.source[1].destroy(new Error("cable pulled"));
       return read(buf);
     };
-    const sender = new MultifdSender(link.source, 2, { maxChunkBytes: CHUNK });
+    const sender = new MultifdSender(link.source, { maxChunkBytes: CHUNK });
     const [sent, received] = await Promise.all([settle(sender.send(sources)), settle(receiver.finished())]);
     expect(sent).toBeInstanceOf(Error);
     expect(isVfioMigrationError(received)).toBe(true);
@@ -62,7 +62,7 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
       if (++reads === 10) controller.abort(new Error("operator cancelled"));
       return read(buf);
     };
-    const sender = new MultifdSender(link.source, 2, { maxChunkBytes: CHUNK });
+    const sender = new MultifdSender(link.source, { maxChunkBytes: CHUNK });
     const [sent, received] = await Promise.all([settle(sender.send(sources, controller.signal)), settle(receiver.finished())]);
     expect(sent).toMatchObject({ code: "ERR_MULTIFD_CANCELLED" });
     expect(isVfioMigrationError(received)).toBe(true);
@@ -79,7 +79,7 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
       if (++reads === 3) throw new Error("0000:00:00.0/vfio: read failed");
       return 100;
     };
-    const sent = await settle(new MultifdSender(link.source, 2, { maxChunkBytes: CHUNK }).send(sources));
+    const sent = await settle(new MultifdSender(link.source, { maxChunkBytes: CHUNK }).send(sources));
     expect((sent as Error).message).toBe("0000:00:00.0/vfio: read failed");
     expect(isVfioMigrationError(await settle(receiver.finished()))).toBe(true);
     await link.close();
@@ -89,7 +89,7 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
     const { sources } = pair(1);
     sources[0].state = DeviceState.RUNNING;
     const link = await channelPairs(1, kind);
-    const sent = await settle(new MultifdSender(link.source, 1).send(sources));
+    const sent = await settle(new MultifdSender(link.source).send(sources));
     expect(sent).toMatchObject({ code: "ERR_MULTIFD_DEVICE_STATE", device: sources[0].name });
     await link.close();
   });
@@ -100,7 +100,7 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd failures over %s", (kin
     const receiver = new MultifdReceiver({ devices: destinations, channels: 1, maxChunkBytes: CHUNK });
     link.destination.forEach((channel) => receiver.addChannel(channel));
     receiver.switchoverStart();
-    await new MultifdSender(link.source, 1, { maxChunkBytes: CHUNK }).send(sources);
+    await new MultifdSender(link.source, { maxChunkBytes: CHUNK }).send(sources);
     await receiver.finished();
     await link.source[0].end();
     await expect(receiver.close()).resolves.toBeUndefined();
@@ -123,7 +123,7 @@ describe("multifd options", () => {
 
   it("refuses a sender with a bad maxChunkBytes", async () => {
     const link = await channelPairs(1, "memory");
-    expect(() => new MultifdSender(link.source, 1, { maxChunkBytes: -1 })).toThrow(expect.objectContaining({ code: "ERR_MULTIFD_OPTIONS" }));
+    expect(() => new MultifdSender(link.source, { maxChunkBytes: -1 })).toThrow(expect.objectContaining({ code: "ERR_MULTIFD_OPTIONS" }));
     await link.close();
   });
 });

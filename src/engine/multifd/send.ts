@@ -106,7 +106,10 @@ export class MultifdSender {
     const memory = this.arena.instance.bytes;
     const chunk = this.maxChunkBytes;
     for (let idx = 0; ; idx++) {
-      const { lane, slot } = await this.reserve(sender, run);
+      // Await only while the sender's lanes are full: room found is taken without a promise.
+      let lane = run.stop() ? undefined : run.lanes.tryReserve(sender);
+      if (lane === undefined) lane = await run.lanes.reserve(sender, run.stop);
+      const slot = this.slotFor();
       const data = this.pool.offset(slot) + DEVICE_STATE_DATA_OFFSET;
       let length: number;
       try {
@@ -136,15 +139,11 @@ export class MultifdSender {
     }
   }
 
-  /** Room on a lane and the slot to fill for it; waits only while the sender's lanes are full. */
-  private async reserve(sender: number, run: SendRun): Promise<{ lane: number; slot: number }> {
-    const failure = run.stop();
-    if (failure) throw failure;
-    const lane = run.lanes.tryReserve(sender) ?? (await run.lanes.reserve(sender, run.stop));
-    // A slot per reservation: the pool holds one for every write the lanes allow in flight.
+  /** The slot for a write just reserved: the pool holds one for every write the lanes allow in flight. */
+  private slotFor(): number {
     const slot = this.pool.tryAcquire();
     if (slot === undefined) throw new Error("multifd send: no free slot behind a lane reservation (a bug)");
-    return { lane, slot };
+    return slot;
   }
 
   private giveBack(lane: number, slot: number, run: SendRun): void {

@@ -13,20 +13,21 @@ interface Lane extends ChannelTraffic {
   readonly index: number;
   readonly target: Channel;
   inFlight: number;
-  /** The senders this lane is home to; once all have retired, every sender may use it. */
-  readonly homeOf: number[];
+  /** The senders this lane is home to; once all have retired, it passes to one heir. */
+  homeOf: number[];
   retiredHomes: number;
 }
 
 /**
  * Spreads packet writes over channels, each sender (a device's save worker) on its own home lanes:
  * sender g's are lane g mod N when there are at least as many senders as channels, else every lane
- * j with j mod senders = g. A write goes to the home lane with the fewest writes in flight
- * or reserved (round-robin among equals), or to a lane whose senders have all retired; while none
- * has room (`depth` in flight) the sender waits. Why: a device's packets then mostly arrive in idx order on
- * one connection, so the destination writes each to the device as it lands, while it is in the
- * cache, instead of queueing it behind its predecessor on another connection. A retired sender's
- * lanes go to everyone still sending, so unequal devices still use every channel.
+ * j with j mod senders = g. A write goes to the home lane with the fewest writes in flight or
+ * reserved (round-robin among equals); while none has room (`depth` in flight) the sender waits.
+ * Why: a device's packets then arrive in idx order on one connection (or split over its own few),
+ * so the destination writes each to the device as it lands, while it is in the cache, instead of
+ * queueing it behind its predecessor on another connection. A lane whose senders have all retired
+ * becomes a home lane of one heir the caller names (the device with the most left), so unequal
+ * devices still use every channel without mixing several devices' order on a shared one.
  */
 export class Lanes {
   private readonly lanes: Lane[];
@@ -36,8 +37,6 @@ export class Lanes {
   private readonly roomFor: Wakeup[];
   private readonly turns: number[];
   private readonly retired: boolean[];
-  /** Lanes every sender may use: their own senders all retired. */
-  private readonly shared: Lane[] = [];
   private readonly idle = new Wakeup();
   private pending = 0;
 
@@ -47,8 +46,6 @@ export class Lanes {
     const n = this.lanes.length;
     this.homes = Array.from({ length: senders }, (_, g) => (senders >= n ? [this.lanes[g % n]] : this.lanes.filter((_, j) => j % senders === g)));
     for (const [g, home] of this.homes.entries()) for (const lane of home) lane.homeOf.push(g);
-    // A lane no sender calls home (none at all) is everyone's from the start.
-    for (const lane of this.lanes) if (lane.homeOf.length === 0) this.shared.push(lane);
     this.roomFor = this.homes.map(() => new Wakeup());
     this.turns = this.homes.map(() => 0);
     this.retired = this.homes.map(() => false);
@@ -107,18 +104,27 @@ export class Lanes {
     );
   }
 
-  /** Sender `sender` sends nothing more: its home lanes go to the others once all their senders retired. */
-  retire(sender: number): void {
+  /** Senders that have not retired. */
+  active(): number[] {
+    return this.retired.flatMap((done, g) => (done ? [] : [g]));
+  }
+
+  /**
+   * Sender `sender` sends nothing more. Each of its home lanes that no other sender still calls
+   * home becomes a home lane of `heir(lane)`, a sender still sending (undefined: none is left).
+   */
+  retire(sender: number, heir: () => number | undefined): void {
     if (this.retired[sender]) return;
     this.retired[sender] = true;
-    let freed = false;
     for (const lane of this.homes[sender]) {
-      if (++lane.retiredHomes === lane.homeOf.length) {
-        this.shared.push(lane);
-        freed = true;
-      }
+      if (++lane.retiredHomes < lane.homeOf.length) continue;
+      const next = heir();
+      if (next === undefined || this.retired[next]) continue;
+      lane.homeOf = [next];
+      lane.retiredHomes = 0;
+      this.homes[next].push(lane);
+      this.roomFor[next].notify();
     }
-    if (freed) this.wakeAll();
   }
 
   /** Resolves once no write is in flight. */
@@ -136,9 +142,8 @@ export class Lanes {
     lane.inFlight--;
     this.pending--;
     if (this.pending === 0) this.idle.notify();
-    // One write settled: the senders that may use this lane re-check for room.
-    if (lane.retiredHomes === lane.homeOf.length) this.wakeAll();
-    else for (const g of lane.homeOf) this.roomFor[g].notify();
+    // One write settled: the senders at home on this lane re-check for room.
+    for (const g of lane.homeOf) this.roomFor[g].notify();
   }
 
   private wakeAll(): void {
@@ -158,11 +163,7 @@ export class Lanes {
         bestAt = at;
       }
     }
-    if (best) {
-      this.turns[sender] = (bestAt + 1) % home.length;
-      return best;
-    }
-    for (const lane of this.shared) if (lane.inFlight < this.depth && (!best || lane.inFlight < best.inFlight)) best = lane;
+    if (best) this.turns[sender] = (bestAt + 1) % home.length;
     return best;
   }
 }

@@ -27,6 +27,8 @@ export interface MultifdSendReport {
 /** One `send()`: the channels' lanes and the first failure, shared by every save worker. */
 interface SendRun {
   lanes: Lanes;
+  /** The device still sending that should take a freed channel: the one with the most left. */
+  heir(): number | undefined;
   stop(): Error | undefined;
   fail(error: unknown): void;
 }
@@ -69,8 +71,10 @@ export class MultifdSender {
   async send(devices: readonly MigratableDevice[], signal?: AbortSignal): Promise<MultifdSendReport> {
     const lanes = new Lanes(this.channels, this.writesPerChannel, devices.length);
     let failure: Error | undefined;
+    const traffic = devices.map((device) => ({ device: device.name, instanceId: device.instanceId, bytes: 0, packets: 0 }));
     const run: SendRun = {
       lanes,
+      heir: () => heir(lanes.active(), devices, traffic),
       stop: () => failure,
       fail: (error) => {
         if (failure) return;
@@ -82,7 +86,6 @@ export class MultifdSender {
     const onAbort = () => run.fail(cancelled({}, signal?.reason));
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
-    const traffic = devices.map((device) => ({ device: device.name, instanceId: device.instanceId, bytes: 0, packets: 0 }));
     try {
       await Promise.all(devices.map((device, i) => this.saveDevice(device, i, traffic[i], run).catch(run.fail)));
       await lanes.drain();
@@ -134,7 +137,7 @@ export class MultifdSender {
       const config = encodeMultifdConfigData(blob);
       memory.set(config, data);
       this.sendSlot(lane, slot, device, idx, VFIO_CONFIG_FLAG, config.length, traffic, run);
-      run.lanes.retire(sender);
+      run.lanes.retire(sender, run.heir);
       return;
     }
   }
@@ -170,6 +173,25 @@ export class MultifdSender {
       traffic.packets++;
     });
   }
+}
+
+/**
+ * Of the devices still sending, the one with the most STOP_COPY bytes left (the device's own
+ * estimate, `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`); when one cannot say, the one that has sent the
+ * fewest bytes so far.
+ */
+function heir(active: readonly number[], devices: readonly MigratableDevice[], traffic: readonly DeviceTraffic[]): number | undefined {
+  const left = active.map((i) => {
+    try {
+      return devices[i].stopCopySize();
+    } catch {
+      return undefined; // only a hint: a device that cannot tell is judged by what it has sent
+    }
+  });
+  if (left.every((bytes) => bytes !== undefined)) return active[left.indexOf(Math.max(...(left as number[])))];
+  let best: number | undefined;
+  for (const i of active) if (best === undefined || traffic[i].bytes < traffic[best].bytes) best = i;
+  return best;
 }
 
 /** A one-shot sender (the engine builds a `MultifdSender` at setup instead, outside the downtime). */

@@ -75,13 +75,13 @@ describe("Lanes", () => {
     expect(reserved).toBe(0);
   });
 
-  it("gives a retired sender's lane to everyone still sending", async () => {
+  it("gives a retired sender's lane to the heir it names, waking the heir", async () => {
     const { held, lanes: l } = lanes(2, 1, 2);
     expect(sendNow(l, 1)).toBe(1);
     expect(l.tryReserve(1)).toBeUndefined();
     let reserved: number | undefined;
     const waiting = l.reserve(1, noStop).then((lane) => (reserved = lane));
-    l.retire(0);
+    l.retire(0, () => 1);
     await waiting;
     expect(reserved).toBe(0);
     l.write(reserved!, BYTES, () => undefined);
@@ -90,13 +90,26 @@ describe("Lanes", () => {
     await l.drain();
   });
 
-  it("keeps a shared lane's home lanes first, and a lane home to two senders until both retire", () => {
+  it("hands a lane on only when every sender at home there retired, and to one heir only", () => {
     const { lanes: l } = lanes(2, 2, 4);
-    l.retire(0);
-    // Sender 2 still calls lane 0 home.
-    expect([sendNow(l, 1), sendNow(l, 1), sendNow(l, 1)]).toEqual([1, 1, undefined]);
-    l.retire(2);
-    expect(sendNow(l, 1)).toBe(0);
+    const heirs: number[] = [];
+    l.retire(0, () => (heirs.push(3), 3));
+    // Sender 2 still calls lane 0 home: no heir is asked.
+    expect(heirs).toEqual([]);
+    expect([sendNow(l, 3), sendNow(l, 3), sendNow(l, 3)]).toEqual([1, 1, undefined]);
+    expect(l.active()).toEqual([1, 2, 3]);
+    l.retire(2, () => (heirs.push(3), 3));
+    expect(heirs).toEqual([3]);
+    // Lane 0 is now sender 3's: sender 1 (lane 1, full) may not use it.
+    expect(sendNow(l, 1)).toBeUndefined();
+    expect([sendNow(l, 3), sendNow(l, 3), sendNow(l, 3)]).toEqual([0, 0, undefined]);
+  });
+
+  it("leaves a freed lane idle when no sender is left to take it", () => {
+    const { lanes: l } = lanes(2, 1, 2);
+    l.retire(1, () => 0);
+    l.retire(0, () => undefined);
+    expect(l.active()).toEqual([]);
   });
 
   it("returns an unused reservation, and drain waits for every write", async () => {

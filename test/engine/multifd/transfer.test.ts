@@ -63,6 +63,29 @@ describe.each<TransportKind>(["memory", "tcp"])("multifd transfer over %s channe
     for (let i = 0; i < 3; i++) expect(destinations[i].loaded()).toEqual(sources[i].content);
   });
 
+  it("keeps each device on its home channel, and gives a finished device's channel to the device with the most left", async () => {
+    // Device 0 is small and finishes first; device 1 is large. Over 2 channels each starts on its own.
+    const chunk = 4 * KiB;
+    const sources = [new ArrayDevice("0000:00:00.0/vfio", { size: 2 * chunk, seed: 1 }), new ArrayDevice("0000:00:01.0/vfio", { size: 200 * chunk, seed: 2 })];
+    const destinations = sources.map((s) => new ArrayDevice(s.name, { destination: true }));
+    const link = await channelPairs(2, kind);
+    try {
+      const receiver = new MultifdReceiver({ devices: destinations, channels: 2, maxChunkBytes: chunk });
+      link.destination.forEach((channel) => receiver.addChannel(channel));
+      receiver.switchoverStart();
+      const sent = await sendDeviceState(sources, link.source, { maxChunkBytes: chunk });
+      await receiver.finished();
+      await Promise.all(link.source.map((channel) => channel.end()));
+      await receiver.close();
+      for (const [i, destination] of destinations.entries()) expect(destination.digest()).toBe(sources[i].digest());
+      // Device 0's 3 packets (2 data, 1 config) went on channel 0; then channel 0 carried device 1's too.
+      expect(sent.channels[0].packets).toBeGreaterThan(3);
+      expect(sent.channels[0].packets + sent.channels[1].packets).toBe(3 + 201);
+    } finally {
+      await link.close();
+    }
+  });
+
   it("moves a device with no stop-copy data (its config packet is idx 0)", async () => {
     const { sources, destinations, sent } = await roundTrip(kind, 2, 2, { size: 0, chunk: 4 * KiB, checksum: true });
     expect(sent.devices.map((d) => d.packets)).toEqual([1, 2]);

@@ -1,18 +1,21 @@
 import {
-  DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, encodeMultifdConfigData, frameDeviceStatePacket, MARKER_BYTES, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES,
+  checksumAlgorithm, DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, encodeMultifdConfigData, frameDeviceStatePacket, MARKER_BYTES, VFIO_CONFIG_FLAG, VFIO_HEADER_BYTES,
 } from "../../codec/index.js";
 import type { MigratableDevice } from "../../device/types.js";
 import { DeviceState } from "../../fsm/states.js";
 import type { Channel } from "../../transport/types.js";
 import { cancelled, MultifdError } from "./errors.js";
 import { Lanes, type ChannelTraffic } from "./lanes.js";
-import { checkIdstr, checkPool, checkSize, DEFAULT_MAX_CHUNK_BYTES, type DeviceTraffic } from "./options.js";
+import { checkIdstr, checkPool, checkSize, DEFAULT_CHECKED_CHUNK_BYTES, DEFAULT_MAX_CHUNK_BYTES, type DeviceTraffic } from "./options.js";
 import { Arena, SlotPool } from "./pool.js";
 
 export interface MultifdSendOptions {
   /** The checksum trailer every packet carries (negotiated at setup; `true`: CRC32C; off = QEMU's exact bytes). */
   checksum?: ChecksumOption;
-  /** Largest device read, QEMU's `data_buffer_size` (1 MiB). */
+  /**
+   * Largest device read, so a packet's data: by default QEMU's `data_buffer_size` (1 MiB, the most a
+   * destination takes), 512 KiB with a checksum negotiated (`DEFAULT_CHECKED_CHUNK_BYTES`).
+   */
   maxChunkBytes?: number;
   /** Packet writes in flight per channel. */
   writesPerChannel?: number;
@@ -50,7 +53,7 @@ export class MultifdSender {
     if (channels.length === 0) throw new MultifdError("ERR_MULTIFD_NO_CHANNELS", "multifd transfer needs at least one multifd channel");
     this.channels = channels;
     this.checksum = options.checksum ?? false;
-    this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.maxChunkBytes = options.maxChunkBytes ?? (checksumAlgorithm(this.checksum) === "none" ? DEFAULT_MAX_CHUNK_BYTES : DEFAULT_CHECKED_CHUNK_BYTES);
     this.writesPerChannel = options.writesPerChannel ?? 2;
     checkSize("maxChunkBytes", this.maxChunkBytes);
     checkSize("writesPerChannel", this.writesPerChannel);

@@ -3,7 +3,7 @@
 // the seed's pattern and its stamp checked, and only per-block generation and CRC are kept (never
 // the content); the trailer's CRC over all blocks then proves they are the source's latest.
 import { DeviceError } from "../errors.js";
-import { equalBytes } from "./equal-bytes.js";
+import { equalRange } from "./equal-bytes.js";
 import {
   Geometry,
   HEADER_PAYLOAD_BYTES,
@@ -94,7 +94,8 @@ export class ResumingStream {
         case Phase.Trailer: {
           const want = this.phase === Phase.Prefix ? PREFIX_BYTES : this.phase === Phase.Header ? HEADER_PAYLOAD_BYTES : TRAILER_PAYLOAD_BYTES;
           const take = Math.min(want - this.smallFill, left);
-          this.small.set(bytes.subarray(at, at + take), this.smallFill);
+          // A few bytes: a loop, not a view and a set().
+          for (let i = 0; i < take; i++) this.small[this.smallFill + i] = bytes[at + i];
           this.smallFill += take;
           at += take;
           if (this.smallFill === want) {
@@ -107,21 +108,14 @@ export class ResumingStream {
         }
         case Phase.Block: {
           const take = Math.min(this.blockLength - this.blockOffset, left);
-          const piece = bytes.subarray(at, at + take);
           const stampStart = this.blockLength - STAMP_BYTES;
           const end = this.blockOffset + take;
           // The body is the same for every generation: compare it as it arrives.
           const bodyEnd = Math.min(end, stampStart);
-          if (this.blockOffset < bodyEnd) {
-            const body = this.pattern!.body.subarray(this.blockOffset, bodyEnd);
-            if (!equalBytes(piece.subarray(0, bodyEnd - this.blockOffset), body)) {
-              throw this.corrupt("ERR_DEVICE_DATA_CORRUPT", `block ${this.blockIndex} differs from the device's content`);
-            }
+          if (this.blockOffset < bodyEnd && !equalRange(bytes, at, this.pattern!.body, this.blockOffset, bodyEnd - this.blockOffset)) {
+            throw this.corrupt("ERR_DEVICE_DATA_CORRUPT", `block ${this.blockIndex} differs from the device's content`);
           }
-          if (end > stampStart) {
-            const from = Math.max(this.blockOffset, stampStart);
-            this.stamp.set(piece.subarray(from - this.blockOffset), from - stampStart);
-          }
+          for (let from = Math.max(this.blockOffset, stampStart); from < end; from++) this.stamp[from - stampStart] = bytes[at + from - this.blockOffset];
           this.blockOffset = end;
           at += take;
           if (this.blockOffset === this.blockLength) completedInitial = this.onBlock() || completedInitial;

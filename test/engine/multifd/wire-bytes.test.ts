@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { init } from "../../../src/codec/index.js";
+import { DEVICE_STATE_IDSTR_OFFSET, init } from "../../../src/codec/index.js";
 import { sendDeviceState } from "../../../src/engine/multifd/index.js";
 import type { Channel } from "../../../src/transport/types.js";
 import { concat } from "../../codec/helpers.js";
@@ -69,6 +69,20 @@ describe("multifd bytes with --checksum none", () => {
     expect(carried.length).toBe(4);
     expectedPackets(device).forEach((packet, idx) => expect(Buffer.from(byIdx.get(idx)!).equals(Buffer.from(packet))).toBe(true));
     expect(channels.filter((channel) => channel.bytes().length > 0).length).toBeGreaterThan(1);
+  });
+
+  it("keeps each device on its home channel, and hands a finished device's channel to the device with the most left", async () => {
+    const chunk = 4096;
+    const sizes = [2 * chunk, 60 * chunk, 12 * chunk];
+    const devices = sizes.map((size, i) => new ArrayDevice(`0000:00:0${i}.0/vfio`, { size, seed: 20 + i }));
+    const channels = [0, 1, 2].map((i) => recordingChannel(`multifd/${i}`));
+    await sendDeviceState(devices, channels, { maxChunkBytes: chunk });
+    const idstrs = channels.map((channel) => new Set(splitPackets(channel.bytes()).map((p) => new TextDecoder().decode(p.subarray(DEVICE_STATE_IDSTR_OFFSET, DEVICE_STATE_IDSTR_OFFSET + 17)))));
+    // Device 0 finished first; device 1 had more left than device 2, so channel 0 went to device 1
+    // (never to device 2); device 2 finished next, and its channel went to device 1 too.
+    expect([...idstrs[0]].sort()).toEqual([devices[0].name, devices[1].name]);
+    expect([...idstrs[1]]).toEqual([devices[1].name]);
+    expect([...idstrs[2]].sort()).toEqual([devices[1].name, devices[2].name]);
   });
 
   it("with --checksum crc32c sets flag 0x80, appends the payload's be32 CRC32C, and reads 512 KiB a packet", async () => {

@@ -21,6 +21,11 @@ export interface IntakeHost {
    * Throws for a packet that can never be loaded.
    */
   deliver(slot: number, packet: ScannedPacket, channel: string): boolean;
+  /**
+   * Without a checksum: `have` bytes of the packet in `slot` have landed and its headers have been
+   * checked; the device may take its data so far now, while it is in the cache.
+   */
+  landing?(slot: number, have: number, channel: string): void;
   /** The channel ended cleanly between packets. */
   ended(intake: ChannelIntake): void;
   failed(error: unknown): void;
@@ -106,8 +111,12 @@ export class ChannelIntake implements ReadSink {
     this.have += n;
     try {
       this.advance();
-      // Still inside a packet whose header has been scanned: check what just landed while it is in the cache.
-      if (this.slot >= 0 && !this.held && this.wanted > 0) this.host.scanner.checkAhead(this.slotStart, this.have, this.ahead);
+      // Still inside a packet whose header has been scanned: check what just landed while it is in the
+      // cache, or with nothing to check, let the device take it.
+      if (this.slot >= 0 && !this.held && this.wanted > 0) {
+        this.host.scanner.checkAhead(this.slotStart, this.have, this.ahead);
+        this.host.landing?.(this.slot, this.have, this.channel.name);
+      }
     } catch (error) {
       this.fail(error);
     }

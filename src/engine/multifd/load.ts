@@ -64,6 +64,10 @@ export class DeviceLoad {
   private receivedBytes = 0;
   private receivedPackets = 0;
   private starvedMs = 0;
+  /** The next packet while it is still landing (no checksum): its slot and data bytes landed so far. */
+  private arriving: { slot: number; idx: number; landed: number } | undefined;
+  /** Data bytes of the next packet already written to the device. */
+  private written = 0;
 
   constructor(device: MigratableDevice, context: LoadContext, index: ReorderIndex) {
     this.device = device;
@@ -95,6 +99,20 @@ export class DeviceLoad {
     }
   }
 
+  /**
+   * `landed` data bytes of data packet `idx` are in `slot` and its headers passed the scan, but it is
+   * not complete. If it is the packet the worker writes next, the worker writes what has landed now,
+   * while it is in the cache, and the rest once the packet is queued.
+   */
+  landing(slot: number, idx: number, landed: number, channel: string): void {
+    if (idx !== this.index.next) return;
+    // A second packet with this idx on another channel is a duplicate: the first one keeps the device.
+    if (this.arriving && this.arriving.idx === idx && this.arriving.slot !== slot) return;
+    this.check(idx, 0, channel);
+    this.arriving = { slot, idx, landed };
+    this.changed.notify();
+  }
+
   /** Queues a complete packet held in `slot` (QEMU's `vfio_multifd_load_state_buffer`). */
   enqueue(slot: number, idx: number, vfioFlags: number, dataLength: number, channel: string): void {
     this.check(idx, vfioFlags, channel);
@@ -124,6 +142,15 @@ export class DeviceLoad {
         const failure = context.failure({ device: device.name, idx });
         if (failure) throw failure;
         if (this.index.run() === 0) {
+          const arriving = this.arriving;
+          if (arriving && arriving.idx === idx && arriving.landed > this.written) {
+            const from = context.slotOffset(arriving.slot) + DEVICE_STATE_DATA_OFFSET;
+            this.enter("loading");
+            const landed = arriving.landed;
+            await device.write(memory.subarray(from + this.written, from + landed));
+            this.written = landed;
+            continue;
+          }
           this.enter("starved");
           const since = context.clock.now();
           await this.changed.wait();
@@ -134,7 +161,8 @@ export class DeviceLoad {
         const slot = this.index.handle(idx);
         const start = context.slotOffset(slot);
         const dataLength = context.slotDataLength(slot);
-        const data = memory.subarray(start + DEVICE_STATE_DATA_OFFSET, start + DEVICE_STATE_DATA_OFFSET + dataLength);
+        // What landed of it before it was complete has been written already.
+        const data = memory.subarray(start + DEVICE_STATE_DATA_OFFSET + this.written, start + DEVICE_STATE_DATA_OFFSET + dataLength);
         if (idx === this.configIdx) {
           await this.loadConfig(data, { device: device.name, channel: context.slotChannel(slot), idx });
           this.finishWrite(slot, dataLength);
@@ -142,7 +170,7 @@ export class DeviceLoad {
           return;
         }
         // The device consumes the bytes before write() resolves; the slot is reused after that.
-        if (dataLength > 0) await device.write(data);
+        if (data.length > 0) await device.write(data);
         this.writtenBytes += dataLength;
         this.finishWrite(slot, dataLength);
       }
@@ -159,6 +187,8 @@ export class DeviceLoad {
   }
 
   private finishWrite(slot: number, dataLength: number): void {
+    this.arriving = undefined;
+    this.written = 0;
     this.index.advance(1);
     this.queuedBytes -= dataLength;
     this.context.release(slot, dataLength);

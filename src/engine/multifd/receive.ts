@@ -1,5 +1,5 @@
 import {
-  CheckAhead, CHECK_AHEAD_BYTES, DEVICE_STATE_DATA_OFFSET, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
+  CheckAhead, CHECK_AHEAD_BYTES, checksumAlgorithm, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_INSTANCE_OFFSET, VFIO_CONFIG_FLAG, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
   MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
@@ -143,6 +143,8 @@ export class MultifdReceiver {
       scanner: this.scanner,
       minWireBytes: minWire,
       deliver: (slot, packet, channel) => this.deliver(slot, packet, channel),
+      // Only without a checksum: a checked packet reaches the device only once its check passed.
+      landing: checksumAlgorithm(this.options.checksum) !== "none" ? undefined : (slot, have, channel) => this.landing(slot, have, channel),
       ended: () => this.channelEnded(),
       failed: (error) => this.fail(error),
     };
@@ -292,6 +294,20 @@ export class MultifdReceiver {
     return true;
   }
 
+  /**
+   * Part of a packet whose headers passed the scan has landed: if it is the data packet its device's
+   * running worker writes next, the worker may write what has landed now (`DeviceLoad.landing`).
+   */
+  private landing(slot: number, have: number, channel: string): void {
+    if (!this.workers || this.failed || have <= DEVICE_STATE_DATA_OFFSET) return;
+    const memory = this.arena.instance.bytes;
+    const start = this.pool.offset(slot);
+    const load = this.route(start, be32(memory, start + DEVICE_STATE_INSTANCE_OFFSET));
+    const vfio = start + DEVICE_STATE_HEADER_BYTES;
+    if (!load || be32(memory, vfio + 8) & VFIO_CONFIG_FLAG) return;
+    load.landing(slot, be32(memory, vfio + 4), have - DEVICE_STATE_DATA_OFFSET, channel);
+  }
+
   /** The device a packet at `start` is for, comparing its idstr bytes in place (no decode per packet). */
   private route(start: number, instanceId: number): DeviceLoad | undefined {
     const memory = this.arena.instance.bytes;
@@ -324,3 +340,7 @@ export class MultifdReceiver {
 }
 
 const utf8 = new TextEncoder();
+
+function be32(memory: Uint8Array, at: number): number {
+  return ((memory[at] << 24) | (memory[at + 1] << 16) | (memory[at + 2] << 8) | memory[at + 3]) >>> 0;
+}

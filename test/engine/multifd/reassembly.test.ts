@@ -67,6 +67,57 @@ async function expectFailure(promise: Promise<unknown>, code: string, place: { d
 }
 
 describe("multifd reassembly", () => {
+  it("without a checksum, writes a packet's data to the device as it lands, before the packet is complete", async () => {
+    const h = await harness(1);
+    h.receiver.switchoverStart();
+    const a = devicePackets(A, 2, 7);
+    const first = specPacket(a.packets[0]);
+    // The headers (288 bytes) and 1000 bytes of data, then nothing yet.
+    await h.senders[0].write(first.subarray(0, 288 + 1000));
+    await h.clock.settle();
+    expect(h.devices[0].loaded()).toEqual(a.data.subarray(0, 1000));
+    expect(h.receiver.progress()[0].writtenBytes).toBe(0);
+    await h.senders[0].write(first.subarray(288 + 1000));
+    for (const packet of a.packets.slice(1)) await h.senders[0].write(specPacket(packet));
+    for (const packet of devicePackets(B, 1, 8).packets) await h.senders[0].write(specPacket(packet));
+    await h.receiver.finished();
+    expect(h.devices[0].loaded()).toEqual(a.data);
+    expect(h.devices[0].loadedConfig).toEqual(a.config);
+    await h.close();
+  });
+
+  it("with a checksum, writes nothing of a packet before all of it arrived and its check passed", async () => {
+    const h = await harness(1, { checksum: true });
+    h.receiver.switchoverStart();
+    const a = devicePackets(A, 2, 7, true);
+    const first = specPacket(a.packets[0]);
+    await h.senders[0].write(first.subarray(0, 288 + 1000));
+    await h.clock.settle();
+    expect(h.devices[0].loaded().length).toBe(0);
+    await h.senders[0].write(first.subarray(288 + 1000));
+    await h.clock.settle();
+    expect(h.devices[0].loaded()).toEqual(a.data.subarray(0, CHUNK));
+    await h.close();
+  });
+
+  it("does not let a duplicate of the next packet, landing on another channel, reach the device", async () => {
+    const h = await harness(2);
+    h.receiver.switchoverStart();
+    const a = devicePackets(A, 2, 7);
+    const original = specPacket(a.packets[0]);
+    const duplicate = specPacket({ ...a.packets[0], data: seededBytes(CHUNK, 99) });
+    await h.senders[0].write(original.subarray(0, 288 + 1000));
+    await h.clock.settle();
+    await h.senders[1].write(duplicate.subarray(0, 288 + 2000));
+    await h.clock.settle();
+    // Only the first packet's bytes reached the device.
+    expect(h.devices[0].loaded()).toEqual(a.data.subarray(0, 1000));
+    await h.senders[0].write(original.subarray(288 + 1000));
+    await h.senders[1].write(duplicate.subarray(288 + 2000));
+    await expectFailure(h.receiver.finished(), "ERR_REORDER_DUPLICATE", { device: A, idx: 0 });
+    await h.close();
+  });
+
   it.each([1, 2, 3, 4, 5])("loads packets dealt across 3 channels in random order (seed %i)", async (seed) => {
     const h = await harness(3);
     const a = devicePackets(A, 7, 100 + seed);

@@ -111,7 +111,7 @@ export class Lanes {
 
   /**
    * Sender `sender` sends nothing more. Each of its home lanes that no other sender still calls
-   * home becomes a home lane of `heir(lane)`, a sender still sending (undefined: none is left).
+   * home becomes a home lane of the sender `heir()` names, one still sending (undefined: none is left).
    */
   retire(sender: number, heir: () => number | undefined): void {
     if (this.retired[sender]) return;

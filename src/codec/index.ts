@@ -26,7 +26,7 @@ export {
   deviceStatePacketBytes, frameDeviceStatePacket, encodeDeviceStatePacket, encodeMultifdConfigData, decodeMultifdConfigData,
 } from "./multifd.js";
 export {
-  type ScannedPacket, type ScanSummary, type ScannerOptions, MultifdScanner, scanResultsBytes, packetIdstr, CheckAhead, CHECK_AHEAD_BYTES,
+  type ScannedPacket, type ScanSummary, type ScannerOptions, MultifdScanner, scanResultsBytes, packetIdstr, packetHeader, CheckAhead, CHECK_AHEAD_BYTES,
   SCAN_HEADER_BYTES, SCAN_RECORD_BYTES, MAX_SCAN_PAYLOAD_BYTES,
 } from "./scan.js";
 export { ReorderIndex, reorderStateBytes } from "./reorder.js";

@@ -1,5 +1,5 @@
 // The TypeScript face of the WASM multifd scanner (assembly/scan.ts): one call per receive window.
-import { DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET } from "./constants.js";
+import { DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET, DEVICE_STATE_INSTANCE_OFFSET } from "./constants.js";
 import { checksumAlgorithm, checksumCode, type ChecksumOption } from "./checksum.js";
 import { WireEncodeError, WireFormatError } from "./errors.js";
 import type { CodecInstance } from "./wasm/load.js";
@@ -201,4 +201,17 @@ export function packetIdstr(bytes: Uint8Array, packetStart: number): string {
   const field = bytes.subarray(packetStart + DEVICE_STATE_IDSTR_OFFSET, packetStart + DEVICE_STATE_IDSTR_OFFSET + DEVICE_STATE_IDSTR_BYTES);
   const end = field.indexOf(0);
   return utf8Decoder.decode(field.subarray(0, end < 0 ? field.length : end));
+}
+
+/**
+ * The header fields of a packet whose first byte is at `packetStart` in `bytes`, read in place: for
+ * a packet the scan has checked but not yet recorded (still landing, or broken past its headers).
+ */
+export function packetHeader(bytes: Uint8Array, packetStart: number): { instanceId: number; idx: number; vfioFlags: number } {
+  const vfio = packetStart + DEVICE_STATE_HEADER_BYTES;
+  return { instanceId: be32(bytes, packetStart + DEVICE_STATE_INSTANCE_OFFSET), idx: be32(bytes, vfio + 4), vfioFlags: be32(bytes, vfio + 8) };
+}
+
+function be32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
 }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  CHECK_AHEAD_BYTES, CheckAhead, createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetIdstr, scanResultsBytes,
+  CHECK_AHEAD_BYTES, CheckAhead, createInstance, encodeDeviceStatePacket, init, MultifdScanner, packetHeader, packetIdstr, scanResultsBytes,
   type ChecksumOption, type CodecInstance,
 } from "../../src/codec/index.js";
 import { scanMultifdReference } from "../../src/codec/reference/scan.js";
@@ -44,6 +44,9 @@ describe.each(FLAVORS)("multifd scanner (%s build)", (flavor) => {
       [676, 5012, 5288, 2, 2, 1, 0x40, 0],
     ]);
     expect(packetIdstr(instance.bytes, window + 388)).toBe(IDSTR);
+    // The header fields read in place agree with the scan's records.
+    expect(packetHeader(instance.bytes, window + 676)).toEqual({ instanceId: 2, idx: 2, vfioFlags: 1 });
+    expect(packetHeader(instance.bytes, window + 388)).toEqual({ instanceId: 1, idx: 1, vfioFlags: 0 });
   });
 
   it("says how many bytes it needs inside a packet", () => {

@@ -1,6 +1,6 @@
 import {
   type CheckAhead, deviceStatePacketBytes, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_IDSTR_BYTES, DEVICE_STATE_IDSTR_OFFSET,
-  packetIdstr, type ChecksumOption, type MultifdScanner, type ScannedPacket,
+  packetHeader, packetIdstr, type ChecksumOption, type MultifdScanner, type ScannedPacket,
 } from "../../codec/index.js";
 import type { Channel, ReadSink } from "../../transport/types.js";
 import { MultifdError, type MultifdPlace } from "./errors.js";
@@ -222,10 +222,7 @@ export class ChannelIntake implements ReadSink {
     const at = error.offset - this.streamOffset;
     const place: MultifdPlace = { channel: this.channel.name };
     if (at >= DEVICE_STATE_IDSTR_OFFSET + DEVICE_STATE_IDSTR_BYTES) place.device = packetIdstr(memory, this.slotStart);
-    if (at >= DEVICE_STATE_HEADER_BYTES && this.have >= DEVICE_STATE_DATA_OFFSET) {
-      const idx = this.slotStart + DEVICE_STATE_HEADER_BYTES + 4;
-      place.idx = ((memory[idx] << 24) | (memory[idx + 1] << 16) | (memory[idx + 2] << 8) | memory[idx + 3]) >>> 0;
-    }
+    if (at >= DEVICE_STATE_HEADER_BYTES && this.have >= DEVICE_STATE_DATA_OFFSET) place.idx = packetHeader(memory, this.slotStart).idx;
     return new MultifdError(error.code as MultifdError["code"], error.message, place, { cause: error });
   }
 }

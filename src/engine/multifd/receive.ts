@@ -1,6 +1,6 @@
 import {
-  CheckAhead, CHECK_AHEAD_BYTES, checksumAlgorithm, DEVICE_STATE_DATA_OFFSET, DEVICE_STATE_HEADER_BYTES, DEVICE_STATE_INSTANCE_OFFSET, VFIO_CONFIG_FLAG, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
-  MultifdScanner, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
+  CheckAhead, CHECK_AHEAD_BYTES, checksumAlgorithm, DEVICE_STATE_DATA_OFFSET, VFIO_CONFIG_FLAG, MAX_CHECKSUM_BYTES, type ChecksumOption, DEVICE_STATE_IDSTR_OFFSET,
+  MultifdScanner, packetHeader, packetIdstr, ReorderIndex, reorderStateBytes, scanResultsBytes, VFIO_HEADER_BYTES,
   type ScannedPacket,
 } from "../../codec/index.js";
 import { realClock, type Clock } from "../../clock.js";
@@ -300,12 +300,11 @@ export class MultifdReceiver {
    */
   private landing(slot: number, have: number, channel: string): void {
     if (!this.workers || this.failed || have <= DEVICE_STATE_DATA_OFFSET) return;
-    const memory = this.arena.instance.bytes;
     const start = this.pool.offset(slot);
-    const load = this.route(start, be32(memory, start + DEVICE_STATE_INSTANCE_OFFSET));
-    const vfio = start + DEVICE_STATE_HEADER_BYTES;
-    if (!load || be32(memory, vfio + 8) & VFIO_CONFIG_FLAG) return;
-    load.landing(slot, be32(memory, vfio + 4), have - DEVICE_STATE_DATA_OFFSET, channel);
+    const header = packetHeader(this.arena.instance.bytes, start);
+    const load = this.route(start, header.instanceId);
+    if (!load || header.vfioFlags & VFIO_CONFIG_FLAG) return;
+    load.landing(slot, header.idx, have - DEVICE_STATE_DATA_OFFSET, channel);
   }
 
   /** The device a packet at `start` is for, comparing its idstr bytes in place (no decode per packet). */
@@ -340,7 +339,3 @@ export class MultifdReceiver {
 }
 
 const utf8 = new TextEncoder();
-
-function be32(memory: Uint8Array, at: number): number {
-  return ((memory[at] << 24) | (memory[at + 1] << 16) | (memory[at + 2] << 8) | memory[at + 3]) >>> 0;
-}

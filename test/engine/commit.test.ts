@@ -6,7 +6,7 @@ import { memoryNetwork } from "../../src/transport/index.js";
 import { VirtualClock } from "../../src/virtual-clock.js";
 import type { Dialer } from "../../src/transport/types.js";
 import { faultyDialer, type CommitFaults } from "./commit-faults.js";
-import { simulatedPair, stateOf } from "./support.js";
+import { runBoth, simulatedPair, stateOf } from "./support.js";
 
 await init();
 
@@ -270,18 +270,12 @@ describe("always ends", () => {
 
   it("multifd device state that takes 5 stall timeouts to send is not a stall of the silent main channel", async () => {
     const clock = new VirtualClock();
-    const network = memoryNetwork();
     const stallTimeoutMs = 1000;
     // 1 MiB read at 200 KiB/s in 64 KiB packets: ~5 s of stop-copy data, all of it on the multifd
     // channels (each gets a packet well within the stall timeout), none on the main one meanwhile.
     const { sources, destinations } = simulatedPair(1, { stateSize: 1 << 20, flags: MigrationFlags.STOP_COPY | MigrationFlags.P2P, saveBytesPerSecond: 200 << 10, readChunk: 64 << 10, clock });
-    const multifd = { channels: 2, mode: "on" as const };
-    const receiving = receive({ devices: destinations, acceptor: network.acceptor, multifd, clock, ...TIMEOUTS, stallTimeoutMs });
-    const migrating = migrate({ devices: sources, dialer: network.dialer, multifd, switchoverBandwidth: 1e9, clock, ...TIMEOUTS, stallTimeoutMs });
-    const both = Promise.all([migrating, receiving]);
-    expect(await clock.run(both)).toBe("settled");
-    const [source, destination] = await both;
-    await network.acceptor.close();
+    const options = { multifd: { channels: 2, mode: "on" as const }, clock, ...TIMEOUTS, stallTimeoutMs };
+    const { source, destination } = await runBoth(sources, destinations, options, options);
     expect([source.status, destination.status], destination.error?.message).toEqual(["completed", "completed"]);
     expect(source.totalMs).toBeGreaterThanOrEqual(4 * stallTimeoutMs);
   });

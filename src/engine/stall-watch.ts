@@ -68,14 +68,9 @@ export class WatchedChannel implements Channel {
     this.#change(() => (this.#awaiting = value));
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    this.#change(() => this.#pendingWrites++);
-    try {
-      await this.#inner.write(bytes);
-    } finally {
-      this.#change(() => this.#pendingWrites--);
-      this.#progress();
-    }
+  /** A write taken is progress (a failed one too: the wait is over). */
+  write(bytes: Uint8Array): Promise<void> {
+    return this.#sending(() => this.#inner.write(bytes), true);
   }
 
   async read(target: Uint8Array): Promise<number> {
@@ -127,12 +122,18 @@ export class WatchedChannel implements Channel {
   }
 
   /** An end waits for the peer to take what is buffered: a wait like a write's (a peer that never reads must not hold it forever). */
-  async end(): Promise<void> {
+  end(): Promise<void> {
+    return this.#sending(() => this.#inner.end(), false);
+  }
+
+  /** Counts `send` as a pending write (a wait on the peer) until it settles. */
+  async #sending(send: () => Promise<void>, progress: boolean): Promise<void> {
     this.#change(() => this.#pendingWrites++);
     try {
-      await this.#inner.end();
+      await send();
     } finally {
       this.#change(() => this.#pendingWrites--);
+      if (progress) this.#progress();
     }
   }
 

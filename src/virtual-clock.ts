@@ -138,13 +138,14 @@ export class VirtualClock implements Clock {
       () => (settled = true),
     );
     const until = this.#now + limitMs;
-    for (let steps = 0; ; steps++) {
+    const stepsBefore = this.#steps;
+    for (;;) {
       await this.settle();
       if (settled) return "settled";
       const due = this.nextDue;
       if (due === undefined) return "idle";
       if (due > until) return "limit";
-      if (steps >= maxSteps) return "steps";
+      if (this.#steps - stepsBefore >= maxSteps) return "steps";
       await this.step();
     }
   }

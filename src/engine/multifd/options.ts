@@ -5,8 +5,8 @@ export const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024;
 /**
  * What our source reads per packet when a checksum extension is negotiated: half of QEMU's. A packet
  * then stays in a 2 MiB L2 from the device's fill through the checksum to the socket's copy (XXH3
- * migrations 1-10% faster, 6% on average over four A/B batches; docs/BENCHMARKS.md). Without a checksum the stream is QEMU's
- * exact bytes, so 1 MiB packets, and the size made no difference there.
+ * migrations 1-10% faster, 6% on average over four A/B batches; docs/BENCHMARKS.md). Without a
+ * checksum the stream is QEMU's exact bytes, so 1 MiB packets, and the size made no difference there.
  */
 export const DEFAULT_CHECKED_CHUNK_BYTES = 512 * 1024;
 /** Default bound on packet data queued for load workers (QEMU's cap is unlimited; ours is finite). */

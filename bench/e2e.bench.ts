@@ -2,8 +2,11 @@
 // Node TCP pump moving the same bytes over as many connections, alternated round by round in one
 // run. Each configuration's time is its sender's own: the source's `totalMs` (connect, setup,
 // every byte loaded and confirmed) and the pump sender's time from connecting to the last answer,
-// so neither counts process start. Reports medians of BENCH_ROUNDS rounds, GB/s (10^9 bytes of
-// device state per second), the ratio to the pump of the same round, and the receiver's peak RSS.
+// so neither counts process start. Each round also runs the pump with a device's two byte passes
+// (the source's copy, the destination's compare; see support/tcp-pump.mjs): the ceiling of any
+// migration with honest devices on this machine. Reports medians of BENCH_ROUNDS rounds, GB/s
+// (10^9 bytes of device state per second), the ratios to the pump and to the ceiling of the same
+// round, and the receiver's peak RSS.
 // Env: BENCH_ROUNDS (3), E2E_DEVICE_SIZE (1GiB per device), E2E_DEVICES (4), E2E_CHANNELS (4),
 // E2E_CHECKSUMS (default: none and every integrity option `receive --help` lists), E2E_SEND_ARGS
 // (more `send` options, e.g. "--channel-threads on"), E2E_RECEIVE_ARGS (more `receive` options, e.g.
@@ -87,11 +90,13 @@ async function migration(checksum: string): Promise<Sample> {
   return { ms: source.totalMs, peakRssMiB: peakRss(receiver) };
 }
 
-async function pump(): Promise<Sample> {
+/** The raw pump; with `passes`, also a device's two byte passes (see tcp-pump.mjs): the ceiling. */
+async function pump(passes: boolean): Promise<Sample> {
   const each = String(TOTAL / CHANNELS);
-  const receiver = start(["--import", PEAK_RSS, PUMP, "receive", String(CHANNELS), each]);
+  const mode = passes ? ["passes"] : [];
+  const receiver = start(["--import", PEAK_RSS, PUMP, "receive", String(CHANNELS), each, ...mode]);
   const [, port] = await receiver.line(/listening on (\d+)/);
-  const sender = start([PUMP, "send", port, String(CHANNELS), each]);
+  const sender = start([PUMP, "send", port, String(CHANNELS), each, ...mode]);
   await Promise.all([finish(sender, "pump send"), finish(receiver, "pump receive")]);
   return { ms: (JSON.parse(sender.stdout) as { ms: number }).ms, peakRssMiB: peakRss(receiver) };
 }
@@ -110,18 +115,27 @@ const gbps = (ms: number): number => TOTAL / 1e6 / ms;
 
 if (TOTAL % CHANNELS !== 0 || TOTAL % (1 << 20) !== 0) throw new Error("E2E total size must be whole MiB, divisible by E2E_CHANNELS");
 const checksums = await checksumOptions();
-const names = ["pump", ...checksums.map((c) => `migration --checksum ${c}`)];
+const CEILING = "pump with device passes";
+const names = ["pump", CEILING, ...checksums.map((c) => `migration --checksum ${c}`)];
 const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
-const ratios = new Map<string, number[]>(checksums.map((c) => [c, []]));
+/** Per configuration and round: its ratio to the pump, and to the ceiling, of the same round. */
+const ratios = new Map<string, number[]>(names.map((n) => [n, []]));
+const ceilingRatios = new Map<string, number[]>(names.map((n) => [n, []]));
 console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds${SEND_ARGS.length ? `, send ${SEND_ARGS.join(" ")}` : ""}${RECEIVE_ARGS.length ? `, receive ${RECEIVE_ARGS.join(" ")}` : ""}`);
 for (let round = 0; round < ROUNDS; round++) {
-  const pumped = await pump();
-  samples.get("pump")!.push(pumped);
-  const line = [`round ${round + 1}: pump ${gbps(pumped.ms).toFixed(2)} GB/s`];
+  const pumped = await pump(false);
+  const ceiling = await pump(true);
+  const line = [`round ${round + 1}: pump ${gbps(pumped.ms).toFixed(2)} GB/s, with passes ${gbps(ceiling.ms).toFixed(2)} GB/s`];
+  const record = (name: string, sample: Sample) => {
+    samples.get(name)!.push(sample);
+    ratios.get(name)!.push(pumped.ms / sample.ms);
+    ceilingRatios.get(name)!.push(ceiling.ms / sample.ms);
+  };
+  record("pump", pumped);
+  record(CEILING, ceiling);
   for (const checksum of checksums) {
     const migrated = await migration(checksum);
-    samples.get(`migration --checksum ${checksum}`)!.push(migrated);
-    ratios.get(checksum)!.push(pumped.ms / migrated.ms);
+    record(`migration --checksum ${checksum}`, migrated);
     line.push(`${checksum} ${gbps(migrated.ms).toFixed(2)} GB/s`);
   }
   console.log(line.join(", "));
@@ -129,11 +143,11 @@ for (let round = 0; round < ROUNDS; round++) {
 const rows = names.map((name) => {
   const list = samples.get(name)!;
   const ms = median(list.map((s) => s.ms));
-  const checksum = name.split(" ").at(-1)!;
   return {
     configuration: name,
     "GB/s (median)": Number(gbps(ms).toFixed(2)),
-    "ratio to pump (median of rounds)": name === "pump" ? 1 : Number(median(ratios.get(checksum)!).toFixed(2)),
+    "ratio to pump (median of rounds)": Number(median(ratios.get(name)!).toFixed(2)),
+    "ratio to ceiling (median of rounds)": Number(median(ceilingRatios.get(name)!).toFixed(2)),
     "ms (median)": Math.round(ms),
     "receiver peak RSS MiB (max)": Math.round(Math.max(...list.map((s) => s.peakRssMiB))),
   };

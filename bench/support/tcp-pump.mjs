@@ -1,15 +1,24 @@
 // The raw two-process TCP pump bench/e2e.bench.ts compares migrations against: what plain Node
 // moves over loopback with nothing but sockets. Plain JS run by bare `node`, so its start costs no
 // more than the CLI's. Usage:
-//   node tcp-pump.mjs receive CONNECTIONS BYTES_EACH   prints "listening on PORT", then reads
-//   node tcp-pump.mjs send PORT CONNECTIONS BYTES_EACH prints {"ms": ...} once every byte arrived
+//   node tcp-pump.mjs receive CONNECTIONS BYTES_EACH [passes]   prints "listening on PORT", then reads
+//   node tcp-pump.mjs send PORT CONNECTIONS BYTES_EACH [passes] prints {"ms": ...} once every byte arrived
 // The receiver reads with `onread` into one 64-byte aligned 1 MiB buffer per connection (counting
 // is all it does) and answers one byte per connection when all of its bytes arrived; the sender
 // writes 1 MiB at a time from one 64-byte aligned buffer, waiting for 'drain' past the high-water
 // mark, and its time runs from before connecting to the last answer.
+//
+// With `passes` (both ends), the pump also does the two byte passes every honest device transfer
+// pays, and nothing else: the sender copies each write's bytes from a 64 KiB pattern first (a
+// device's read is a copy), the receiver compares every byte it reads with that pattern (what the
+// simulated destination device does). Memcpy and memcmp run as in the simulated device
+// (`TypedArray.set`, `Buffer.prototype.compare`), on the cheapest memory: two hot 1 MiB buffers
+// per connection. Its time is the ceiling of a migration with those passes on the same machine.
 import * as net from "node:net";
 
 const MiB = 1 << 20;
+const PATTERN_BYTES = 64 * 1024;
+const compare = Buffer.prototype.compare;
 
 /** A `bytes`-long view of fresh memory starting on a 64-byte boundary. */
 function aligned(bytes) {
@@ -17,14 +26,40 @@ function aligned(bytes) {
   return new Uint8Array(backing, 0, bytes + 64).subarray(0, bytes);
 }
 
-const [role, ...args] = process.argv.slice(2);
+/** xorshift32 bytes: content that no byte-level shortcut can guess. */
+function pattern() {
+  const words = new Uint32Array(PATTERN_BYTES / 4);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return new Uint8Array(words.buffer);
+}
+
+/** True when `bytes[0, n)` equals the pattern stream from stream offset `at`. */
+function matches(source, bytes, n, at) {
+  for (let i = 0, p = at % PATTERN_BYTES; i < n; p = 0) {
+    const length = Math.min(n - i, PATTERN_BYTES - p);
+    if (compare.call(source, bytes, i, i + length, p, p + length) !== 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+const [role, ...rest] = process.argv.slice(2);
+const passes = rest.at(-1) === "passes";
+const args = passes ? rest.slice(0, -1) : rest;
 const numbers = args.map(Number);
 if (numbers.some((n) => !Number.isSafeInteger(n) || n <= 0) || numbers.length !== (role === "send" ? 3 : 2)) {
-  process.stderr.write(`tcp-pump: bad arguments ${args.join(" ")}\n`);
+  process.stderr.write(`tcp-pump: bad arguments ${rest.join(" ")}\n`);
   process.exit(2);
 }
+const source = pattern();
 if (role === "receive") {
-  const [connections, each] = args.map(Number);
+  const [connections, each] = numbers;
   let open = connections;
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
   // net.Server takes no onread option: wrap each accepted (paused) handle in a socket that has one.
@@ -40,7 +75,11 @@ if (role === "receive") {
       writable: true,
       onread: {
         buffer: aligned(MiB),
-        callback: (n) => {
+        callback: (n, bytes) => {
+          if (passes && !matches(source, bytes, n, got)) {
+            process.stderr.write(`tcp-pump: bytes at ${got} differ from the pattern\n`);
+            process.exit(1);
+          }
           got += n;
           if (got === each) {
             socket.end(new Uint8Array([1]));
@@ -53,18 +92,36 @@ if (role === "receive") {
   });
   server.listen(0, "127.0.0.1", () => process.stdout.write(`listening on ${server.address().port}\n`));
 } else if (role === "send") {
-  const [port, connections, each] = args.map(Number);
+  const [port, connections, each] = numbers;
   const chunk = aligned(MiB).fill(0xa5);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: connections }, () => new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true, noDelay: true });
+      // With passes: a buffer is filled again only once the socket has let go of its last write.
+      const free = passes ? [aligned(MiB), aligned(MiB)] : [];
+      let freed;
+      const take = async () => {
+        while (free.length === 0) await new Promise((r) => (freed = r));
+        return free.pop();
+      };
       socket.on("error", reject);
       socket.on("data", () => resolve());
       socket.once("connect", async () => {
         for (let sent = 0; sent < each; sent += MiB) {
           const n = Math.min(MiB, each - sent);
-          if (!socket.write(n === MiB ? chunk : chunk.subarray(0, n))) await new Promise((r) => socket.once("drain", r));
+          let ok;
+          if (passes) {
+            const buffer = await take();
+            for (let at = 0; at < n; at += PATTERN_BYTES) buffer.set(source.subarray(0, Math.min(PATTERN_BYTES, n - at)), at);
+            ok = socket.write(buffer.subarray(0, n), () => {
+              free.push(buffer);
+              freed?.();
+            });
+          } else {
+            ok = socket.write(n === MiB ? chunk : chunk.subarray(0, n));
+          }
+          if (!ok) await new Promise((r) => socket.once("drain", r));
         }
         socket.end();
       });
@@ -72,6 +129,6 @@ if (role === "receive") {
   );
   process.stdout.write(`${JSON.stringify({ ms: performance.now() - start })}\n`);
 } else {
-  process.stderr.write("usage: tcp-pump.mjs receive CONNECTIONS BYTES_EACH | send PORT CONNECTIONS BYTES_EACH\n");
+  process.stderr.write("usage: tcp-pump.mjs receive CONNECTIONS BYTES_EACH [passes] | send PORT CONNECTIONS BYTES_EACH [passes]\n");
   process.exit(2);
 }

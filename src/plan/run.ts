@@ -4,6 +4,7 @@ import { SimulatedDevice } from "../device/simulated/device.js";
 import { deviceName } from "../device/simulated/names.js";
 import { DEFAULT_MAX_QUEUED_BYTES } from "../engine/multifd/options.js";
 import { DEFAULT_MAX_BANDWIDTH, DEVICE_CHUNK_BYTES } from "../engine/options.js";
+import { VfioMigrationError } from "../errors.js";
 import type { MigrationProgress, MigrationResult } from "../engine/result.js";
 import { migrate } from "../engine/source.js";
 import { receive } from "../engine/destination.js";
@@ -22,6 +23,15 @@ export interface RunLimits {
 
 /** After the source gives up, how long (virtual) the destination may take to notice. */
 const WIND_DOWN_MS = 60_000;
+
+/**
+ * Timers a run may fire: about 100x what a 600 s horizon that never converges takes (~100,000), so
+ * only timers re-armed in a loop reach it, which the virtual time limit alone would never stop.
+ */
+const STEP_LIMIT = 10_000_000;
+
+/** Timers a stopped session may fire while it winds down (tearing down takes a few hundred). */
+const WIND_DOWN_STEPS = 100_000;
 
 export async function runConfiguration(model: DeviceModel, link: LinkModel, settings: PlanSettings, scale: number, limits: RunLimits): Promise<PlanRow> {
   const clock = new VirtualClock();
@@ -82,17 +92,31 @@ export async function runConfiguration(model: DeviceModel, link: LinkModel, sett
     signal: giveUp.signal,
     onProgress,
   });
-  if ((await clock.run(migrating, limits.horizonMs)) !== "settled") {
-    stop(`did not converge within ${limits.horizonMs / 1000} s${last ? `: ${why(last, scale)}` : ""}`);
-    await clock.run(migrating);
+  const migrated = await clock.run(migrating, limits.horizonMs, STEP_LIMIT);
+  if (migrated !== "settled") {
+    const within = migrated === "steps" ? `${STEP_LIMIT} timers` : `${limits.horizonMs / 1000} s`;
+    stop(`did not converge within ${within}${last ? `: ${why(last, scale)}` : ""}`);
+    await windDown(clock, migrating, "source");
   }
-  if ((await clock.run(receiving, WIND_DOWN_MS)) !== "settled") {
+  if ((await clock.run(receiving, WIND_DOWN_MS, STEP_LIMIT)) !== "settled") {
     stopDestination.abort();
-    await clock.run(receiving);
+    await windDown(clock, receiving, "destination");
   }
   await acceptor.close();
   const source = await migrating;
   return row(settings, source, last, reason, scale);
+}
+
+/**
+ * Runs a session just told to stop until it settles. One that does not within WIND_DOWN_MS (or
+ * WIND_DOWN_STEPS timers), or that waits on nothing the clock can fire, would leave the plan waiting
+ * forever: that is an engine bug, reported as one.
+ */
+export async function windDown(clock: VirtualClock, session: Promise<unknown>, side: "source" | "destination"): Promise<void> {
+  const outcome = await clock.run(session, WIND_DOWN_MS, WIND_DOWN_STEPS);
+  if (outcome === "settled") return;
+  const what = outcome === "idle" ? "waits on nothing a timer can end" : outcome === "steps" ? `fired ${WIND_DOWN_STEPS} timers` : `ran ${WIND_DOWN_MS / 1000} s (virtual)`;
+  throw new VfioMigrationError("ERR_PLAN_STUCK", `plan: the ${side} did not stop after it was told to: it ${what} (a bug in the engine)`);
 }
 
 /** Figures of a scaled run, scaled back (the engine's own wording would quote scaled figures). */

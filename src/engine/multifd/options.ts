@@ -3,12 +3,14 @@ import { MultifdError } from "./errors.js";
 /** QEMU's `data_buffer_size`: a device read, and so a data packet, carries at most 1 MiB. */
 export const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024;
 /**
- * What our source reads per packet when a checksum extension is negotiated: half of QEMU's. A packet
- * then stays in a 2 MiB L2 from the device's fill through the checksum to the socket's copy (XXH3
- * migrations 1-10% faster, 6% on average over four A/B batches; docs/BENCHMARKS.md). Without a
- * checksum the stream is QEMU's exact bytes, so 1 MiB packets, and the size made no difference there.
+ * What our source reads per packet when a checksum extension is negotiated: a quarter of QEMU's. The
+ * sender's whole slot pool (8 slots with 4 channels) then fits a 2 MiB L2, and so do the packets a
+ * receiver is filling, through the device's fill, both checks and the sockets' copies (XXH3
+ * migrations 5-6% faster than with 512 KiB, 6% faster again than 1 MiB; docs/BENCHMARKS.md).
+ * Without a checksum the stream is QEMU's exact bytes, so its 1 MiB reads stay, although 256 KiB
+ * measured 4-9% faster there too.
  */
-export const DEFAULT_CHECKED_CHUNK_BYTES = 512 * 1024;
+export const DEFAULT_CHECKED_CHUNK_BYTES = 256 * 1024;
 /** Default bound on packet data queued for load workers (QEMU's cap is unlimited; ours is finite). */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** The idstr field holds 255 bytes and a NUL. */

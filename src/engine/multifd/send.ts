@@ -14,7 +14,7 @@ export interface MultifdSendOptions {
   checksum?: ChecksumOption;
   /**
    * Largest device read, so a packet's data: by default QEMU's `data_buffer_size` (1 MiB, the most a
-   * destination takes), 512 KiB with a checksum negotiated (`DEFAULT_CHECKED_CHUNK_BYTES`).
+   * destination takes), 256 KiB with a checksum negotiated (`DEFAULT_CHECKED_CHUNK_BYTES`).
    */
   maxChunkBytes?: number;
   /** Packet writes in flight per channel. */

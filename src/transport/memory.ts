@@ -33,6 +33,7 @@ class MemoryChannel implements Channel {
       () => capacity - this.peer.incoming.buffered,
       (slice) => this.peer.incoming.push(slice.slice()),
       capacity,
+      Math.ceil(capacity / 4),
     );
   }
 

@@ -87,7 +87,8 @@ class MessagePortChannel implements Channel {
     this.opened = new Promise<void>((resolve, reject) => (this.settleOpened = (err) => (err ? reject(err) : resolve())));
     this.opened.catch(() => {});
     this.incoming = new ReceiveQueue(() => this.name, () => this.returnCredit());
-    this.outgoing = new WriteQueue(() => this.window - this.inFlight, (slice) => this.sendData(slice), this.slotSize);
+    // Full messages only, but for a write's last bytes: the peer credits a quarter window at a time or whenever it ran dry.
+    this.outgoing = new WriteQueue(() => this.window - this.inFlight, (slice) => this.sendData(slice), this.slotSize, this.slotSize);
     port.addEventListener("message", this.onMessage);
     // Node's ports say when the other side closed (its thread ended); browsers' do not.
     (port as unknown as EventTarget).addEventListener("close", this.onPortClose);

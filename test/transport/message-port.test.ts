@@ -119,6 +119,25 @@ describe("messagePortChannel buffer recycling", () => {
     channel.destroy();
   });
 
+  it("sends whole messages to a reader that returns credit a little at a time (no silly window)", async () => {
+    const { port, posted, deliver } = scriptedPort();
+    const slot = 256 * 1024;
+    const channel = messagePortChannel(port, { name: "main", window: 4 * slot });
+    const written = channel.write(new Uint8Array(5 * slot + 100));
+    const data = () => posted.filter((p) => p.message.t === "data").map((p) => p.message.length as number);
+    expect(data()).toEqual([slot, slot, slot, slot]);
+    // The reader frees 4 KiB at a time: nothing goes out until a whole message fits.
+    for (let freed = 0; freed < slot - 4096; freed += 4096) deliver({ t: "credit", n: 4096 });
+    expect(data()).toHaveLength(4);
+    deliver({ t: "credit", n: 4096 });
+    expect(data()).toEqual([slot, slot, slot, slot, slot]);
+    // The write's last 100 bytes: a short message goes out as soon as it fits, since it finishes the write.
+    deliver({ t: "credit", n: 100 });
+    expect(data()).toEqual([slot, slot, slot, slot, slot, 100]);
+    await written;
+    channel.destroy();
+  });
+
   it("returns what it has read with the credit it sends", async () => {
     const { port, posted, deliver } = scriptedPort();
     const channel = messagePortChannel(port, { name: "main", window: 4096 });

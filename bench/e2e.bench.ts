@@ -3,10 +3,11 @@
 // run. Each configuration's time is its sender's own: the source's `totalMs` (connect, setup,
 // every byte loaded and confirmed) and the pump sender's time from connecting to the last answer,
 // so neither counts process start. Each round also runs the pump with a device's two byte passes
-// (the source's copy, the destination's compare; see support/tcp-pump.mjs): the ceiling of any
-// migration with honest devices on this machine. Reports medians of BENCH_ROUNDS rounds, GB/s
-// (10^9 bytes of device state per second), the ratios to the pump and to the ceiling of the same
-// round, and the receiver's peak RSS.
+// (the source's copy, the destination's compare; see support/tcp-pump.mjs), the ceiling of any
+// migration with honest devices on this machine, and with those passes and an XXH3-64 check per
+// 256 KiB, the ceiling with integrity. Reports medians of BENCH_ROUNDS rounds, GB/s (10^9 bytes of
+// device state per second), the ratios to the pump and to both ceilings of the same round, and the
+// receiver's peak RSS.
 // Env: BENCH_ROUNDS (3), E2E_DEVICE_SIZE (1GiB per device), E2E_DEVICES (4), E2E_CHANNELS (4),
 // E2E_CHECKSUMS (default: none and every integrity option `receive --help` lists), E2E_SEND_ARGS
 // (more `send` options, e.g. "--channel-threads on"), E2E_RECEIVE_ARGS (more `receive` options, e.g.
@@ -90,10 +91,10 @@ async function migration(checksum: string): Promise<Sample> {
   return { ms: source.totalMs, peakRssMiB: peakRss(receiver) };
 }
 
-/** The raw pump; with `passes`, also a device's two byte passes (see tcp-pump.mjs): the ceiling. */
-async function pump(passes: boolean): Promise<Sample> {
+/** The raw pump; `passes` adds a device's two byte passes, `checked` those and XXH3 (see tcp-pump.mjs). */
+async function pump(kind: "raw" | "passes" | "checked"): Promise<Sample> {
   const each = String(TOTAL / CHANNELS);
-  const mode = passes ? ["passes"] : [];
+  const mode = kind === "raw" ? [] : [kind];
   const receiver = start(["--import", PEAK_RSS, PUMP, "receive", String(CHANNELS), each, ...mode]);
   const [, port] = await receiver.line(/listening on (\d+)/);
   const sender = start([PUMP, "send", port, String(CHANNELS), each, ...mode]);
@@ -113,26 +114,32 @@ async function checksumOptions(): Promise<string[]> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const gbps = (ms: number): number => TOTAL / 1e6 / ms;
 
-if (TOTAL % CHANNELS !== 0 || TOTAL % (1 << 20) !== 0) throw new Error("E2E total size must be whole MiB, divisible by E2E_CHANNELS");
+// The pumps write 1 MiB at a time; the checked pump's records carry 256 KiB each.
+if (TOTAL % (1 << 20) !== 0 || (TOTAL / CHANNELS) % (256 * 1024) !== 0) throw new Error("E2E total size must be whole MiB, and a whole number of 256 KiB per channel");
 const checksums = await checksumOptions();
 const CEILING = "pump with device passes";
-const names = ["pump", CEILING, ...checksums.map((c) => `migration --checksum ${c}`)];
+const CHECKED_CEILING = "pump with device passes and xxh3";
+const names = ["pump", CEILING, CHECKED_CEILING, ...checksums.map((c) => `migration --checksum ${c}`)];
 const samples = new Map<string, Sample[]>(names.map((n) => [n, []]));
-/** Per configuration and round: its ratio to the pump, and to the ceiling, of the same round. */
+/** Per configuration and round: its ratio to the pump, and to each ceiling, of the same round. */
 const ratios = new Map<string, number[]>(names.map((n) => [n, []]));
 const ceilingRatios = new Map<string, number[]>(names.map((n) => [n, []]));
+const checkedCeilingRatios = new Map<string, number[]>(names.map((n) => [n, []]));
 console.log(`e2e: ${DEVICES} devices x ${DEVICE_BYTES} bytes, ${CHANNELS} channels, ${ROUNDS} alternated rounds${SEND_ARGS.length ? `, send ${SEND_ARGS.join(" ")}` : ""}${RECEIVE_ARGS.length ? `, receive ${RECEIVE_ARGS.join(" ")}` : ""}`);
 for (let round = 0; round < ROUNDS; round++) {
-  const pumped = await pump(false);
-  const ceiling = await pump(true);
-  const line = [`round ${round + 1}: pump ${gbps(pumped.ms).toFixed(2)} GB/s, with passes ${gbps(ceiling.ms).toFixed(2)} GB/s`];
+  const pumped = await pump("raw");
+  const ceiling = await pump("passes");
+  const checkedCeiling = await pump("checked");
+  const line = [`round ${round + 1}: pump ${gbps(pumped.ms).toFixed(2)} GB/s, with passes ${gbps(ceiling.ms).toFixed(2)}, and xxh3 ${gbps(checkedCeiling.ms).toFixed(2)}`];
   const record = (name: string, sample: Sample) => {
     samples.get(name)!.push(sample);
     ratios.get(name)!.push(pumped.ms / sample.ms);
     ceilingRatios.get(name)!.push(ceiling.ms / sample.ms);
+    checkedCeilingRatios.get(name)!.push(checkedCeiling.ms / sample.ms);
   };
   record("pump", pumped);
   record(CEILING, ceiling);
+  record(CHECKED_CEILING, checkedCeiling);
   for (const checksum of checksums) {
     const migrated = await migration(checksum);
     record(`migration --checksum ${checksum}`, migrated);
@@ -146,8 +153,9 @@ const rows = names.map((name) => {
   return {
     configuration: name,
     "GB/s (median)": Number(gbps(ms).toFixed(2)),
-    "ratio to pump (median of rounds)": Number(median(ratios.get(name)!).toFixed(2)),
-    "ratio to ceiling (median of rounds)": Number(median(ceilingRatios.get(name)!).toFixed(2)),
+    "x pump": Number(median(ratios.get(name)!).toFixed(2)),
+    "x ceiling": Number(median(ceilingRatios.get(name)!).toFixed(2)),
+    "x ceiling with xxh3": Number(median(checkedCeilingRatios.get(name)!).toFixed(2)),
     "ms (median)": Math.round(ms),
     "receiver peak RSS MiB (max)": Math.round(Math.max(...list.map((s) => s.peakRssMiB))),
   };

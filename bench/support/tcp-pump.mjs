@@ -57,117 +57,97 @@ function matches(source, bytes, n, at) {
 
 const RECORD_DATA = 256 * 1024;
 const RECORD = RECORD_DATA + 8;
+/** Where record `i` of a WASM region of records lies, 64-byte aligned. */
+const recordAt = (wasm, i) => wasm.heapBase + i * (RECORD + 64);
 
-const [role, ...rest] = process.argv.slice(2);
-const mode = ["passes", "checked"].includes(rest.at(-1)) ? rest.at(-1) : "raw";
-const passes = mode !== "raw";
-const args = mode === "raw" ? rest : rest.slice(0, -1);
-const numbers = args.map(Number);
-if (numbers.some((n) => !Number.isSafeInteger(n) || n <= 0) || numbers.length !== (role === "send" ? 3 : 2) || (mode === "checked" && numbers.at(-1) % RECORD_DATA !== 0)) {
-  process.stderr.write(`tcp-pump: bad arguments ${rest.join(" ")}\n`);
-  process.exit(2);
+function fail(message) {
+  process.stderr.write(`tcp-pump: ${message}\n`);
+  process.exit(1);
 }
-const source = pattern();
-if (mode === "checked") {
-  await init();
-  if (role === "receive") receiveChecked(...numbers);
-  else await sendChecked(...numbers);
-} else if (role === "receive") {
-  const [connections, each] = numbers;
+
+/**
+ * Listens, prints the port, and reads every accepted connection with `onread` from
+ * `reader(index, done)`; `done()` answers that connection's one byte (all of its bytes arrived).
+ */
+function serve(connections, reader) {
   let open = connections;
+  let accepted = 0;
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
   // net.Server takes no onread option: wrap each accepted (paused) handle in a socket that has one.
-  server.on("connection", (accepted) => {
-    const handle = accepted._handle;
-    accepted._handle = null;
-    accepted.destroy();
-    let got = 0;
-    const socket = new net.Socket({
-      handle,
-      allowHalfOpen: true,
-      readable: true,
-      writable: true,
-      onread: {
-        buffer: aligned(MiB),
-        callback: (n, bytes) => {
-          if (passes && !matches(source, bytes, n, got)) {
-            process.stderr.write(`tcp-pump: bytes at ${got} differ from the pattern\n`);
-            process.exit(1);
-          }
-          got += n;
-          if (got === each) {
-            socket.end(new Uint8Array([1]));
-            if (--open === 0) server.close();
-          }
-          return true;
-        },
-      },
-    });
+  server.on("connection", (connection) => {
+    const handle = connection._handle;
+    connection._handle = null;
+    connection.destroy();
+    const done = () => {
+      socket.end(new Uint8Array([1]));
+      if (--open === 0) server.close();
+    };
+    const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: reader(accepted++, done) });
   });
   server.listen(0, "127.0.0.1", () => process.stdout.write(`listening on ${server.address().port}\n`));
-} else if (role === "send") {
-  const [port, connections, each] = numbers;
-  const chunk = aligned(MiB).fill(0xa5);
+}
+
+/**
+ * Connects `connections` times, runs `writer(socket, index, write)` on each, and prints the time from
+ * before connecting until every connection answered. `write` waits for 'drain' past the high-water mark.
+ */
+async function send(port, connections, writer) {
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: connections }, () => new Promise((resolve, reject) => {
+    Array.from({ length: connections }, (_, index) => new Promise((resolve, reject) => {
       const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true, noDelay: true });
-      // With passes: a buffer is filled again only once the socket has let go of its last write.
-      const free = passes ? [aligned(MiB), aligned(MiB)] : [];
-      let freed;
-      const take = async () => {
-        while (free.length === 0) await new Promise((r) => (freed = r));
-        return free.pop();
+      const write = async (bytes, written) => {
+        if (!socket.write(bytes, written)) await new Promise((r) => socket.once("drain", r));
       };
       socket.on("error", reject);
       socket.on("data", () => resolve());
-      socket.once("connect", async () => {
-        for (let sent = 0; sent < each; sent += MiB) {
-          const n = Math.min(MiB, each - sent);
-          let ok;
-          if (passes) {
-            const buffer = await take();
-            for (let at = 0; at < n; at += PATTERN_BYTES) buffer.set(source.subarray(0, Math.min(PATTERN_BYTES, n - at)), at);
-            ok = socket.write(buffer.subarray(0, n), () => {
-              free.push(buffer);
-              freed?.();
-            });
-          } else {
-            ok = socket.write(n === MiB ? chunk : chunk.subarray(0, n));
-          }
-          if (!ok) await new Promise((r) => socket.once("drain", r));
-        }
-        socket.end();
-      });
+      socket.once("connect", () => writer(index, write).then(() => socket.end(), reject));
     })),
   );
   process.stdout.write(`${JSON.stringify({ ms: performance.now() - start })}\n`);
-} else {
+}
+
+/** Buffers a writer fills again only once the socket has let go of their last write. */
+function recycled(buffers) {
+  const free = [...buffers];
+  let freed;
+  return {
+    async take() {
+      while (free.length === 0) await new Promise((r) => (freed = r));
+      return free.pop();
+    },
+    give(buffer) {
+      free.push(buffer);
+      freed?.();
+    },
+  };
+}
+
+const [role, ...rest] = process.argv.slice(2);
+const mode = ["passes", "checked"].includes(rest.at(-1)) ? rest.at(-1) : "raw";
+const numbers = (mode === "raw" ? rest : rest.slice(0, -1)).map(Number);
+if (
+  !["send", "receive"].includes(role) ||
+  numbers.some((n) => !Number.isSafeInteger(n) || n <= 0) ||
+  numbers.length !== (role === "send" ? 3 : 2) ||
+  (mode === "checked" && numbers.at(-1) % RECORD_DATA !== 0)
+) {
   process.stderr.write("usage: tcp-pump.mjs receive CONNECTIONS BYTES_EACH [passes|checked] | send PORT CONNECTIONS BYTES_EACH [passes|checked]\n");
   process.exit(2);
 }
+const source = pattern();
+if (mode === "checked") await init();
 
-/** Accepts `connections`, each carrying `each` bytes in checked records; answers when all arrived. */
-function receiveChecked(connections, each) {
-  const records = each / RECORD_DATA;
-  const wasm = createInstance(connections * RECORD + 64 * connections);
-  let open = connections;
-  let regions = 0;
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-  server.on("connection", (accepted) => {
-    const handle = accepted._handle;
-    accepted._handle = null;
-    accepted.destroy();
-    const at = wasm.heapBase + regions++ * (RECORD + 64);
-    const record = wasm.bytes.subarray(at, at + RECORD);
-    let have = 0;
-    let done = 0;
-    const socket = new net.Socket({
-      handle,
-      allowHalfOpen: true,
-      readable: true,
-      writable: true,
-      onread: {
+if (role === "receive") {
+  const [connections, each] = numbers;
+  if (mode === "checked") {
+    const wasm = createInstance(connections * (RECORD + 64));
+    serve(connections, (index, done) => {
+      const at = recordAt(wasm, index);
+      const record = wasm.bytes.subarray(at, at + RECORD);
+      let have = 0;
+      let records = 0;
+      return {
         // Each read lands where the record continues, so a record is whole in WASM memory.
         buffer: () => record.subarray(have),
         callback: (n) => {
@@ -175,50 +155,55 @@ function receiveChecked(connections, each) {
           if (have < RECORD) return true;
           const hash = BigInt.asUintN(64, wasm.exports.xxh3(at, RECORD_DATA));
           const sent = new DataView(wasm.bytes.buffer, at + RECORD_DATA, 8).getBigUint64(0, true);
-          if (hash !== sent || !matches(source, record, RECORD_DATA, 0)) {
-            process.stderr.write(`tcp-pump: record ${done} fails its check\n`);
-            process.exit(1);
-          }
+          if (hash !== sent || !matches(source, record, RECORD_DATA, 0)) fail(`record ${records} fails its check`);
           have = 0;
-          if (++done === records) {
-            socket.end(new Uint8Array([1]));
-            if (--open === 0) server.close();
-          }
+          if (++records * RECORD_DATA === each) done();
           return true;
         },
-      },
+      };
     });
-  });
-  server.listen(0, "127.0.0.1", () => process.stdout.write(`listening on ${server.address().port}\n`));
-}
-
-/** Sends `each` bytes per connection in checked records, filled and hashed in two WASM buffers per connection. */
-async function sendChecked(port, connections, each) {
-  const wasm = createInstance(connections * 2 * (RECORD + 64));
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, (_, c) => new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: "127.0.0.1", allowHalfOpen: true, noDelay: true });
-      const free = [0, 1].map((i) => wasm.heapBase + (2 * c + i) * (RECORD + 64));
-      let freed;
-      socket.on("error", reject);
-      socket.on("data", () => resolve());
-      socket.once("connect", async () => {
-        for (let sent = 0; sent < each; sent += RECORD_DATA) {
-          while (free.length === 0) await new Promise((r) => (freed = r));
-          const at = free.pop();
-          const record = wasm.bytes.subarray(at, at + RECORD);
-          for (let i = 0; i < RECORD_DATA; i += PATTERN_BYTES) record.set(source, i);
-          new DataView(wasm.bytes.buffer, at + RECORD_DATA, 8).setBigUint64(0, wasm.exports.xxh3(at, RECORD_DATA), true);
-          const ok = socket.write(record, () => {
-            free.push(at);
-            freed?.();
-          });
-          if (!ok) await new Promise((r) => socket.once("drain", r));
-        }
-        socket.end();
-      });
-    })),
-  );
-  process.stdout.write(`${JSON.stringify({ ms: performance.now() - start })}\n`);
+  } else {
+    serve(connections, (_, done) => {
+      let got = 0;
+      return {
+        buffer: aligned(MiB),
+        callback: (n, bytes) => {
+          if (mode === "passes" && !matches(source, bytes, n, got)) fail(`bytes at ${got} differ from the pattern`);
+          got += n;
+          if (got === each) done();
+          return true;
+        },
+      };
+    });
+  }
+} else {
+  const [port, connections, each] = numbers;
+  if (mode === "raw") {
+    const chunk = aligned(MiB).fill(0xa5);
+    await send(port, connections, async (_, write) => {
+      for (let sent = 0; sent < each; sent += MiB) await write(chunk.subarray(0, Math.min(MiB, each - sent)));
+    });
+  } else if (mode === "passes") {
+    await send(port, connections, async (_, write) => {
+      const buffers = recycled([aligned(MiB), aligned(MiB)]);
+      for (let sent = 0; sent < each; sent += MiB) {
+        const n = Math.min(MiB, each - sent);
+        const buffer = await buffers.take();
+        for (let at = 0; at < n; at += PATTERN_BYTES) buffer.set(source.subarray(0, Math.min(PATTERN_BYTES, n - at)), at);
+        await write(buffer.subarray(0, n), () => buffers.give(buffer));
+      }
+    });
+  } else {
+    const wasm = createInstance(connections * 2 * (RECORD + 64));
+    await send(port, connections, async (index, write) => {
+      const buffers = recycled([recordAt(wasm, 2 * index), recordAt(wasm, 2 * index + 1)]);
+      for (let sent = 0; sent < each; sent += RECORD_DATA) {
+        const at = await buffers.take();
+        const record = wasm.bytes.subarray(at, at + RECORD);
+        for (let i = 0; i < RECORD_DATA; i += PATTERN_BYTES) record.set(source, i);
+        new DataView(wasm.bytes.buffer, at + RECORD_DATA, 8).setBigUint64(0, wasm.exports.xxh3(at, RECORD_DATA), true);
+        await write(record, () => buffers.give(at));
+      }
+    });
+  }
 }

@@ -78,11 +78,17 @@ function serve(connections, reader) {
     const handle = connection._handle;
     connection._handle = null;
     connection.destroy();
+    const index = accepted++;
+    let finished = false;
     const done = () => {
+      finished = true;
       socket.end(new Uint8Array([1]));
       if (--open === 0) server.close();
     };
-    const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: reader(accepted++, done) });
+    const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: reader(index, done) });
+    // A sender gone before all of its bytes arrived would otherwise leave this receiver waiting.
+    socket.on("end", () => finished || fail(`connection ${index} ended before all of its bytes arrived`));
+    socket.on("error", (error) => fail(`connection ${index}: ${error.message}`));
   });
   server.listen(0, "127.0.0.1", () => process.stdout.write(`listening on ${server.address().port}\n`));
 }

@@ -25,10 +25,16 @@ export interface RunLimits {
 const WIND_DOWN_MS = 60_000;
 
 /**
- * Timers a run may fire: about 100x what a 600 s horizon that never converges takes (~100,000), so
- * only timers re-armed in a loop reach it, which the virtual time limit alone would never stop.
+ * Timers a migration may fire per virtual second of its horizon: about 100x what one that never
+ * converges fires (~98,000 in 600 s), so only timers re-armed in a loop reach the budget, which the
+ * horizon alone would never stop while virtual time stands still.
  */
-const STEP_LIMIT = 10_000_000;
+const STEPS_PER_SECOND = 16_667;
+/** The budget of short horizons. */
+const MIN_STEPS = 1_000_000;
+
+/** Timers the destination may fire once the source has settled. */
+const DESTINATION_STEPS = 1_000_000;
 
 /** Timers a stopped session may fire while it winds down (tearing down takes a few hundred). */
 const WIND_DOWN_STEPS = 100_000;
@@ -92,19 +98,33 @@ export async function runConfiguration(model: DeviceModel, link: LinkModel, sett
     signal: giveUp.signal,
     onProgress,
   });
-  const migrated = await clock.run(migrating, limits.horizonMs, STEP_LIMIT);
-  if (migrated !== "settled") {
-    const within = migrated === "steps" ? `${STEP_LIMIT} timers` : `${limits.horizonMs / 1000} s`;
-    stop(`did not converge within ${within}${last ? `: ${why(last, scale)}` : ""}`);
+  if ((await runToHorizon(clock, migrating, limits.horizonMs)) === "limit") {
+    stop(`did not converge within ${limits.horizonMs / 1000} s${last ? `: ${why(last, scale)}` : ""}`);
     await windDown(clock, migrating, "source");
   }
-  if ((await clock.run(receiving, WIND_DOWN_MS, STEP_LIMIT)) !== "settled") {
+  if ((await clock.run(receiving, WIND_DOWN_MS, DESTINATION_STEPS)) !== "settled") {
     stopDestination.abort();
     await windDown(clock, receiving, "destination");
   }
   await acceptor.close();
   const source = await migrating;
   return row(settings, source, last, reason, scale);
+}
+
+/**
+ * Runs the migration until it settles ("settled") or its next timer lies past the horizon ("limit").
+ * Waiting on nothing a timer can end, or firing its whole timer budget, is an engine bug: neither
+ * would ever end on its own.
+ */
+export async function runToHorizon(clock: VirtualClock, session: Promise<unknown>, horizonMs: number, minSteps = MIN_STEPS): Promise<"settled" | "limit"> {
+  const steps = Math.max(minSteps, Math.ceil((horizonMs / 1000) * STEPS_PER_SECOND));
+  const outcome = await clock.run(session, horizonMs, steps);
+  if (outcome === "settled" || outcome === "limit") return outcome;
+  throw stuck("source", outcome === "idle" ? "waits on nothing a timer can end" : `fired ${steps} timers within ${clock.now() / 1000} s (virtual)`);
+}
+
+function stuck(side: "source" | "destination", what: string): VfioMigrationError {
+  return new VfioMigrationError("ERR_PLAN_STUCK", `plan: the ${side} ${what} (a bug in the engine)`);
 }
 
 /**
@@ -116,7 +136,7 @@ export async function windDown(clock: VirtualClock, session: Promise<unknown>, s
   const outcome = await clock.run(session, WIND_DOWN_MS, WIND_DOWN_STEPS);
   if (outcome === "settled") return;
   const what = outcome === "idle" ? "waits on nothing a timer can end" : outcome === "steps" ? `fired ${WIND_DOWN_STEPS} timers` : `ran ${WIND_DOWN_MS / 1000} s (virtual)`;
-  throw new VfioMigrationError("ERR_PLAN_STUCK", `plan: the ${side} did not stop after it was told to: it ${what} (a bug in the engine)`);
+  throw stuck(side, `did not stop after it was told to: it ${what}`);
 }
 
 /** Figures of a scaled run, scaled back (the engine's own wording would quote scaled figures). */

@@ -14,7 +14,8 @@ interface PendingWrite {
  * A slice shorter than `minSlice` goes out only when it finishes its write. Otherwise a reader that
  * frees the window a little at a time gets a message per little (TCP's silly window syndrome): a
  * worker thread reading a socket-bound channel turned 1 GiB into 125,000 messages of 8.6 KB.
- * `minSlice` must not exceed the whole window, or the queue would wait for room that never comes.
+ * `minSlice` must not exceed `maxSlice` nor the whole window, or a write would wait for room that
+ * never comes.
  */
 export class WriteQueue {
   private readonly queue: PendingWrite[] = [];
@@ -28,7 +29,9 @@ export class WriteQueue {
     private readonly send: (slice: Uint8Array) => void,
     private readonly maxSlice: number,
     private readonly minSlice: number,
-  ) {}
+  ) {
+    if (minSlice > maxSlice) throw new RangeError(`WriteQueue: minSlice ${minSlice} exceeds maxSlice ${maxSlice}`);
+  }
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);

@@ -48,6 +48,28 @@ describe("memoryPair queueing", () => {
     expect(got.every((x, i) => x === (i & 0xff))).toBe(true);
   });
 
+  it("refills a reader's window a quarter at a time, not by the few bytes each read frees", async () => {
+    const [a, b] = memoryPair({ capacity: 4096 });
+    const written = a.write(new Uint8Array(3 * 4096 + 10).map((_, i) => i & 0xff));
+    const got: number[] = [];
+    const read = async (max: number): Promise<number> => {
+      const buf = new Uint8Array(max);
+      const n = await b.read(buf);
+      got.push(...buf.subarray(0, n));
+      return n;
+    };
+    // 900 bytes freed in small reads, under a quarter of the window: nothing more is sent yet.
+    for (let i = 0; i < 9; i++) expect(await read(100)).toBe(100);
+    expect(await read(8192)).toBe(4096 - 900);
+    // Once the window is free, a whole window's slice; the write's last 10 bytes go however few they are.
+    expect(await read(8192)).toBe(4096);
+    expect(await read(8192)).toBe(4096);
+    expect(await read(8192)).toBe(10);
+    await written;
+    expect(got.every((x, i) => x === (i & 0xff))).toBe(true);
+    expect(got).toHaveLength(3 * 4096 + 10);
+  });
+
   it("lets a reader drain what a destroyed peer sent, then fails typed", async () => {
     const [a, b] = memoryPair();
     await a.write(new Uint8Array([1, 2, 3]));

@@ -1,6 +1,5 @@
 import { createInstance, type CodecInstance } from "../../codec/index.js";
 import { VfioMigrationError } from "../../errors.js";
-import { Wakeup } from "./wakeup.js";
 
 const ALIGN = 64;
 
@@ -42,8 +41,6 @@ export class Arena {
 export class SlotPool {
   readonly slotBytes: number;
   readonly count: number;
-  /** Notified whenever a slot returns to the pool. */
-  readonly released = new Wakeup();
   private readonly base: number;
   private readonly freeSlots: number[];
 
@@ -73,20 +70,7 @@ export class SlotPool {
     return this.freeSlots.pop();
   }
 
-  /** Waits for a free slot; `stop()` returning an error ends the wait with it. */
-  async acquire(stop: () => Error | undefined): Promise<number> {
-    for (;;) {
-      const failure = stop();
-      if (failure) throw failure;
-      const slot = this.freeSlots.pop();
-      if (slot !== undefined) return slot;
-      await this.released.wait();
-    }
-  }
-
   release(slot: number): void {
     this.freeSlots.push(slot);
-    // One slot freed: one waiter can take it (each woken acquire() takes a slot it finds).
-    this.released.notifyOne();
   }
 }

@@ -239,7 +239,6 @@ export class MultifdReceiver {
       intake.channel.destroy(this.failed);
     }
     for (const load of this.loads.values()) load.changed.notify();
-    this.pool.released.notify();
     // Reject only once every reader and worker has stopped: no promise is left pending.
     const failure = this.failed;
     const settleAll = async () => {

@@ -15,12 +15,4 @@ export class Wakeup {
     this.waiters = [];
     for (const resolve of woken) resolve();
   }
-
-  /**
-   * Wakes the longest waiter only: for a wait on one unit that just freed (a slot, a write), where
-   * every woken waiter that finds the unit takes it, waking the rest would only put them back to sleep.
-   */
-  notifyOne(): void {
-    this.waiters.shift()?.();
-  }
 }

@@ -15,7 +15,6 @@ interface Lane extends ChannelTraffic {
   inFlight: number;
   /** The senders this lane is home to; once all have retired, it passes to one heir. */
   homeOf: number[];
-  retiredHomes: number;
 }
 
 /**
@@ -41,7 +40,7 @@ export class Lanes {
   private pending = 0;
 
   constructor(channels: readonly Channel[], depth: number, senders: number) {
-    this.lanes = channels.map((target, index) => ({ index, target, channel: target.name, bytes: 0, packets: 0, inFlight: 0, homeOf: [], retiredHomes: 0 }));
+    this.lanes = channels.map((target, index) => ({ index, target, channel: target.name, bytes: 0, packets: 0, inFlight: 0, homeOf: [] }));
     this.depth = depth;
     const n = this.lanes.length;
     this.homes = Array.from({ length: senders }, (_, g) => (senders >= n ? [this.lanes[g % n]] : this.lanes.filter((_, j) => j % senders === g)));
@@ -117,11 +116,10 @@ export class Lanes {
     if (this.retired[sender]) return;
     this.retired[sender] = true;
     for (const lane of this.homes[sender]) {
-      if (++lane.retiredHomes < lane.homeOf.length) continue;
+      if (!lane.homeOf.every((g) => this.retired[g])) continue;
       const next = heir();
       if (next === undefined || this.retired[next]) continue;
       lane.homeOf = [next];
-      lane.retiredHomes = 0;
       this.homes[next].push(lane);
       this.roomFor[next].notify();
     }
@@ -134,7 +132,7 @@ export class Lanes {
 
   /** Wakes waiters so they re-check their stop condition. */
   interrupt(): void {
-    this.wakeAll();
+    for (const wakeup of this.roomFor) wakeup.notify();
     this.idle.notify();
   }
 
@@ -144,10 +142,6 @@ export class Lanes {
     if (this.pending === 0) this.idle.notify();
     // One write settled: the senders at home on this lane re-check for room.
     for (const g of lane.homeOf) this.roomFor[g].notify();
-  }
-
-  private wakeAll(): void {
-    for (const wakeup of this.roomFor) wakeup.notify();
   }
 
   private pick(sender: number): Lane | undefined {
